@@ -1,0 +1,158 @@
+/**
+ * One collection cycle: bring the container registry up to date, read the
+ * running containers' counters, turn everything into lines and hand them to
+ * the writer. Timestamps are the cycle's scheduled time, aligned to the interval.
+ */
+import type Docker from 'dockerode';
+import type { Logger } from '../common/log.js';
+import { OnceLogger } from '../common/log.js';
+import type { ContainerMeta } from './container.js';
+import { ContainerSeries, statsLines, stateLines, removedLines, type EngineInfo } from './points.js';
+import type { StatsSource } from './sources/source.js';
+import type { PrevCpu } from './stats.js';
+import { ContainerRegistry } from './registry.js';
+import type { DockerEventStream, DockerEvent } from './events.js';
+
+export interface LineSink {
+  write(lines: string[]): void;
+  flush(): Promise<boolean>;
+}
+
+export interface CollectorOptions {
+  labelTags: string[];
+  includeStopped: boolean;
+  inspectEvery: number;
+}
+
+export interface CycleResult {
+  time: number;
+  containers: number;
+  sampled: number;
+  lines: number;
+  appeared: string[];
+  gone: string[];
+}
+
+const HAS_STATS = new Set(['running', 'paused']);
+
+export class Collector {
+  readonly registry: ContainerRegistry;
+  private series = new Map<string, ContainerSeries>();
+  private prev = new Map<string, PrevCpu>();
+  private readonly outage: OnceLogger;
+
+  constructor(
+    docker: Docker,
+    private readonly source: StatsSource,
+    private readonly sink: LineSink,
+    private readonly engine: EngineInfo,
+    private readonly opts: CollectorOptions,
+    private readonly log: Logger,
+  ) {
+    this.registry = new ContainerRegistry(docker, { inspectEvery: opts.inspectEvery });
+    this.outage = new OnceLogger(log);
+  }
+
+  /** Containers touched by an event are re-inspected next cycle; a gap in events invalidates all. */
+  follow(events: DockerEventStream): void {
+    events.on('event', (e: DockerEvent) => {
+      if (e.Type === 'container') this.registry.invalidate(e.Actor.ID);
+    });
+    events.on('connected', () => this.registry.invalidateAll());
+  }
+
+  private seriesOf(meta: ContainerMeta): ContainerSeries {
+    let s = this.series.get(meta.id);
+    if (!s || s.meta !== meta) {
+      s = new ContainerSeries(meta, this.engine, this.opts.labelTags);
+      this.series.set(meta.id, s);
+    }
+    return s;
+  }
+
+  /** Runs one cycle stamped with `time` (ms). Never throws: failures are logged and the cycle is skipped. */
+  async cycle(time: number): Promise<CycleResult | undefined> {
+    let changes;
+    try {
+      changes = await this.registry.refresh(time);
+      this.outage.clear('docker', 'Docker reachable again');
+    } catch (e) {
+      this.outage.raise('docker', 'Docker unreachable; retrying each cycle', { error: (e as Error).message });
+      return undefined;
+    }
+    const lines: string[] = [];
+    for (const gone of changes.gone) {
+      const s = this.series.get(gone.id);
+      if (s) removedLines(s, this.engine, this.opts.labelTags, time, lines);
+      this.series.delete(gone.id);
+      this.prev.delete(gone.id);
+      this.source.forget(gone.id);
+    }
+    const all = this.registry.all();
+    const running = all.filter((c) => HAS_STATS.has(c.state));
+    const { samples } = await this.source.read(running);
+    for (const c of all) {
+      const s = this.seriesOf(c);
+      const sample = samples.get(c.id);
+      if (sample) {
+        statsLines(s, sample, this.prev.get(c.id), time, lines);
+        this.prev.set(c.id, { total: sample.cpu.total, system: sample.cpu.system });
+      } else if (!HAS_STATS.has(c.state)) {
+        this.prev.delete(c.id);
+        this.source.forget(c.id);
+      }
+      if (HAS_STATS.has(c.state) || this.opts.includeStopped) stateLines(s, time, lines);
+    }
+    const out = lines.filter(Boolean);
+    this.sink.write(out);
+    await this.sink.flush();
+    return {
+      time,
+      containers: all.length,
+      sampled: samples.size,
+      lines: out.length,
+      appeared: changes.appeared.map((c) => c.name),
+      gone: changes.gone.map((c) => c.name),
+    };
+  }
+}
+
+/**
+ * Calls fn at every multiple of interval (wall clock); a cycle that overruns
+ * skips the ticks it covered rather than piling up.
+ */
+export class IntervalScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private running: Promise<unknown> | undefined;
+
+  constructor(private readonly interval: number, private readonly fn: (tick: number) => Promise<unknown>, private readonly log: Logger) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  private schedule() {
+    if (this.stopped) return;
+    const now = Date.now();
+    const next = Math.floor(now / this.interval) * this.interval + this.interval;
+    this.timer = setTimeout(() => void this.tick(next), next - now);
+  }
+
+  private async tick(tick: number) {
+    if (this.stopped) return;
+    this.running = this.fn(tick).catch((e) => this.log.error({ err: e }, 'cycle failed'));
+    await this.running;
+    this.running = undefined;
+    const late = Date.now() - tick;
+    if (late > this.interval) this.log.warn({ tookMs: late, intervalMs: this.interval }, 'cycle overran its interval; ticks skipped');
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Real services for tests and local runs: dockerd, redis-server, influxd on loopback.
+# Usage: scripts/services.sh install|start|stop|status|env
+# Reuses a service that already answers; stops only what it started (by PID).
+set -euo pipefail
+
+RUN_DIR=${SHIPWATCH_RUN_DIR:-/tmp/shipwatch-services}
+REDIS_PORT=${SHIPWATCH_REDIS_PORT:-6379}
+INFLUX_PORT=${SHIPWATCH_INFLUX_PORT:-8086}
+DOCKER_SOCK=${SHIPWATCH_DOCKER_SOCK:-/var/run/docker.sock}
+TEST_IMAGE=${SHIPWATCH_TEST_IMAGE:-shipwatch/busybox:test}
+APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl)
+
+log() { echo "[services] $*" >&2; }
+
+install_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then log "$what did not come up in ${secs}s"; return 1; fi
+    sleep 0.2
+  done
+}
+
+docker_up() { curl -sf --unix-socket "$DOCKER_SOCK" http://localhost/_ping; }
+redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+influx_up() { curl -sf "http://127.0.0.1:$INFLUX_PORT/ping"; }
+
+# started NAME PID: remember that we own this process
+started() { echo "$2" > "$RUN_DIR/$1.started.pid"; }
+
+start_docker() {
+  if docker_up; then log "dockerd already answers on $DOCKER_SOCK: reusing it"; return; fi
+  mkdir -p "$RUN_DIR/docker"
+  log "starting dockerd (data in $RUN_DIR/docker)"
+  setsid dockerd --host "unix://$DOCKER_SOCK" --data-root "$RUN_DIR/docker/data" \
+    --exec-root "$RUN_DIR/docker/exec" --pidfile "$RUN_DIR/docker/docker.pid" \
+    >"$RUN_DIR/docker/dockerd.log" 2>&1 < /dev/null &
+  started docker $!
+  wait_for dockerd 60 docker_up || { tail -20 "$RUN_DIR/docker/dockerd.log" >&2; exit 1; }
+}
+
+start_redis() {
+  if redis_up; then log "redis already answers on 127.0.0.1:$REDIS_PORT: reusing it"; return; fi
+  mkdir -p "$RUN_DIR/redis"
+  log "starting redis-server on 127.0.0.1:$REDIS_PORT"
+  setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
+    --save '' --appendonly no --daemonize no --maxmemory-policy noeviction \
+    >"$RUN_DIR/redis/redis.log" 2>&1 < /dev/null &
+  started redis $!
+  wait_for redis 30 redis_up || { tail -20 "$RUN_DIR/redis/redis.log" >&2; exit 1; }
+}
+
+start_influx() {
+  if influx_up; then log "influxd already answers on 127.0.0.1:$INFLUX_PORT: reusing it"; return; fi
+  local d="$RUN_DIR/influxdb"
+  mkdir -p "$d"
+  cat > "$d/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$((INFLUX_PORT + 2))"
+[meta]
+  dir = "$d/meta"
+[data]
+  dir = "$d/data"
+  wal-dir = "$d/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$INFLUX_PORT"
+  log-enabled = false
+CONF
+  log "starting influxd on 127.0.0.1:$INFLUX_PORT"
+  setsid influxd -config "$d/influxdb.conf" >"$d/influxd.log" 2>&1 < /dev/null &
+  started influxdb $!
+  wait_for influxd 60 influx_up || { tail -20 "$d/influxd.log" >&2; exit 1; }
+}
+
+# A test image with nothing but busybox: no registry is reachable here.
+build_test_image() {
+  if docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then return; fi
+  log "building $TEST_IMAGE from busybox-static"
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in $("$root/bin/busybox" --list); do
+    [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - "$TEST_IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
+write_env() {
+  cat > "$RUN_DIR/env" <<ENV
+export DOCKER_HOST=unix://$DOCKER_SOCK
+export SHIPWATCH_TEST_IMAGE=$TEST_IMAGE
+export SHIPWATCH_INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
+export SHIPWATCH_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+ENV
+  cat "$RUN_DIR/env"
+}
+
+stop_all() {
+  # Reverse order; only PIDs recorded as started by this script.
+  for name in influxdb redis docker; do
+    local f="$RUN_DIR/$name.started.pid"
+    [ -f "$f" ] || continue
+    local pid; pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid"
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -0 "$pid" 2>/dev/null && { log "$name did not stop, killing"; kill -KILL "$pid"; }
+    fi
+    rm -f "$f"
+  done
+}
+
+mkdir -p "$RUN_DIR"
+case "${1:-start}" in
+  install) install_packages ;;
+  start)
+    install_packages
+    start_docker; start_redis; start_influx
+    build_test_image
+    write_env >/dev/null
+    log "ready; environment in $RUN_DIR/env"
+    ;;
+  stop) stop_all ;;
+  status)
+    docker_up >/dev/null 2>&1 && echo "docker: up" || echo "docker: down"
+    redis_up >/dev/null 2>&1 && echo "redis: up" || echo "redis: down"
+    influx_up >/dev/null 2>&1 && echo "influxdb: up" || echo "influxdb: down"
+    ;;
+  env) write_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
