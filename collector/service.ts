@@ -1,9 +1,10 @@
+import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
 import { createDocker } from './docker.js';
-import { Collector, IntervalScheduler } from './collector.js';
+import { Collector, IntervalScheduler, type CycleResult } from './collector.js';
 import { DockerEventStream } from './events.js';
 import { selectSource } from './sources/select.js';
 import type { EngineInfo } from './points.js';
@@ -29,6 +30,8 @@ export async function engineInfo(docker: Docker, cfg: Config, log: Logger, signa
 
 export interface RunningCollector {
   collector: Collector;
+  /** emits 'cycle' with each finished cycle's result */
+  cycles: EventEmitter<{ cycle: [CycleResult] }>;
   writer: InfluxWriter;
   events: DockerEventStream;
   stop(): Promise<void>;
@@ -45,8 +48,10 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const events = new DockerEventStream(docker, log.child({ part: 'events' }), { type: ['container'] });
   collector.follow(events);
   events.start();
+  const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
   const scheduler = new IntervalScheduler(cfg.collector.interval, async (tick) => {
     const r = await collector.cycle(tick);
+    if (r) cycles.emit('cycle', r);
     if (r) log.debug(r, 'cycle');
     if (r?.appeared.length) log.info({ containers: r.appeared }, 'containers appeared');
     if (r?.gone.length) log.info({ containers: r.gone }, 'containers gone');
@@ -55,6 +60,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   else log.info('container monitoring is off (collector.enabled: false)');
   return {
     collector,
+    cycles,
     writer,
     events,
     async stop() {

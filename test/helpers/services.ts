@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { parseConfig, type Config } from '../../common/config.js';
 import { InfluxQL, ident } from '../../common/influx/query.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT } from './paths.js';
+import { ROOT } from './paths.js';
 
 export interface TestEnv {
   dockerHost: string;
