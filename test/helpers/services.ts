@@ -47,7 +47,7 @@ export function testConfig(bucket: string, overrides: Record<string, unknown> = 
   const e = services();
   const base: Record<string, any> = {
     docker: { socketPath: e.dockerHost.replace(/^unix:\/\//, '') },
-    influx: { url: e.influxUrl, bucket, flushInterval: '200ms' },
+    influx: { url: e.influxUrl, bucket, flushInterval: '200ms', timeout: '60s' },
     redis: { url: e.redisUrl },
     log: { level: process.env.SHIPWATCH_TEST_LOG ?? 'silent' },
   };
@@ -63,7 +63,7 @@ export function testConfig(bucket: string, overrides: Record<string, unknown> = 
 /** A fresh, empty InfluxDB database for one test file. */
 export async function freshDatabase(name: string): Promise<InfluxQL> {
   const e = services();
-  const q = new InfluxQL({ url: e.influxUrl, bucket: name, token: '', username: '', password: '', timeout: 10_000 });
+  const q = new InfluxQL({ url: e.influxUrl, bucket: name, token: '', username: '', password: '', timeout: 60_000 });
   await q.query(`DROP DATABASE ${ident(name)}`);
   await q.query(`CREATE DATABASE ${ident(name)}`);
   return q;
@@ -128,3 +128,24 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false | nu
 }
 
 export const uniqueRun = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}`;
+
+/** Resolves when the container has printed `text` (stdout or stderr). */
+export async function waitForOutput(c: Docker.Container, text: string, timeoutMs = 60_000): Promise<void> {
+  const stream = (await c.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream & { destroy(): void };
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`container did not print "${text}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    stream.on('data', (b: Buffer) => {
+      seen = (seen + b.toString('latin1')).slice(-4096);
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        stream.destroy();
+        resolve();
+      }
+    });
+    stream.on('error', reject);
+  });
+}
