@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real services for tests and local runs: dockerd, redis-server, influxd on loopback.
-# Usage: scripts/services.sh install|start|stop|status|env
+# Usage: scripts/services.sh install|start|stop|status|env [docker|redis|influxdb ...]
 # Reuses a service that already answers; stops only what it started (by PID).
 set -euo pipefail
 
@@ -120,7 +120,7 @@ ENV
 
 stop_all() {
   # Reverse order; only PIDs recorded as started by this script.
-  for name in influxdb redis docker; do
+  for name in ${ONLY:-influxdb redis docker}; do
     local f="$RUN_DIR/$name.started.pid"
     [ -f "$f" ] || continue
     local pid; pid=$(cat "$f")
@@ -135,12 +135,17 @@ stop_all() {
 }
 
 mkdir -p "$RUN_DIR"
-case "${1:-start}" in
+cmd=${1:-start}
+shift || true
+ONLY="$*"
+wants() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+case "$cmd" in
   install) install_packages ;;
   start)
     install_packages
-    start_docker; start_redis; start_influx
-    build_test_image
+    if wants docker; then start_docker; build_test_image; fi
+    if wants redis; then start_redis; fi
+    if wants influxdb; then start_influx; fi
     write_env >/dev/null
     log "ready; environment in $RUN_DIR/env"
     ;;
