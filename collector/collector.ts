@@ -22,6 +22,10 @@ export interface CollectorOptions {
   labelTags: string[];
   includeStopped: boolean;
   inspectEvery: number;
+  /** with a live event stream, list all containers only this often (ms) */
+  listEvery?: number;
+  /** docker_container_info is written when it changes and at least this often (ms) */
+  infoEvery?: number;
 }
 
 export interface CycleResult {
@@ -49,16 +53,28 @@ export class Collector {
     private readonly opts: CollectorOptions,
     private readonly log: Logger,
   ) {
-    this.registry = new ContainerRegistry(docker, { inspectEvery: opts.inspectEvery });
+    this.registry = new ContainerRegistry(docker, { inspectEvery: opts.inspectEvery, listEvery: opts.listEvery });
     this.outage = new OnceLogger(log);
   }
 
-  /** Containers touched by an event are re-inspected next cycle; a gap in events invalidates all. */
+  /**
+   * Containers named by an event are (re-)inspected next cycle. While the stream
+   * is live the registry trusts it between full lists; a reconnect means events
+   * may have been missed, so everything is listed and read again.
+   */
   follow(events: DockerEventStream): void {
     events.on('event', (e: DockerEvent) => {
-      if (e.Type === 'container') this.registry.invalidate(e.Actor.ID);
+      if (e.Type !== 'container') return;
+      if (e.Action === 'destroy') this.registry.destroy(e.Actor.ID);
+      else this.registry.invalidate(e.Actor.ID);
     });
-    events.on('connected', () => this.registry.invalidateAll());
+    events.on('connected', () => {
+      this.registry.invalidateAll();
+      this.registry.eventsLive = true;
+    });
+    events.on('disconnected', () => {
+      this.registry.eventsLive = false;
+    });
   }
 
   private seriesOf(meta: ContainerMeta): ContainerSeries {
@@ -101,7 +117,7 @@ export class Collector {
         this.prev.delete(c.id);
         this.source.forget(c.id);
       }
-      if (HAS_STATS.has(c.state) || this.opts.includeStopped) stateLines(s, time, lines);
+      if (HAS_STATS.has(c.state) || this.opts.includeStopped) stateLines(s, time, lines, this.opts.infoEvery);
     }
     const out = lines.filter(Boolean);
     this.sink.write(out);

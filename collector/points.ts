@@ -6,7 +6,7 @@ import {
   MEASUREMENT, TAG, TAG_VALUE, FIELD_CONTAINER_ID, CPU_FIELDS, MEM_FIELDS, MEM_STAT_FIELDS, NET_FIELDS,
   BLKIO_FIELDS, STATUS_FIELDS, HEALTH_FIELDS, PIDS_FIELDS, INFO_FIELDS,
 } from '../common/schema.js';
-import { seriesKey, line, int, type FieldValue } from '../common/lineprotocol.js';
+import { seriesKey, line, int, fieldSet, nsTime, intField, floatField, type FieldValue } from '../common/lineprotocol.js';
 import { parseImage, type ContainerMeta } from './container.js';
 import { cpuPercent, memUsedNoCache, memPercent, sumNet, type StatsSample, type PrevCpu, type NetCounters } from './stats.js';
 
@@ -27,6 +27,11 @@ export class ContainerSeries {
   readonly pids: string;
   readonly info: string;
   readonly idField: string;
+  /** `container_id="..."`: the first field of every line */
+  readonly idFieldSet: string;
+  /** formatted field set of the info line, cached while the metadata is unchanged */
+  infoFields: string | undefined;
+  infoWrittenAt = -Infinity;
   private netKeys = new Map<string, string>();
 
   constructor(readonly meta: ContainerMeta, engine: EngineInfo, labelTags: string[]) {
@@ -49,6 +54,12 @@ export class ContainerSeries {
     this.pids = seriesKey(MEASUREMENT.pids, tags);
     this.info = seriesKey(MEASUREMENT.info, tags);
     this.idField = meta.id;
+    this.idFieldSet = fieldSet({ [FIELD_CONTAINER_ID]: meta.id });
+  }
+
+  /** Key of another measurement with this container's tags plus `extra`; an undefined value leaves a tag out. */
+  key(measurement: string, extra: Record<string, string | undefined> = {}): string {
+    return seriesKey(measurement, { ...this.tags, ...extra });
   }
 
   netKey(iface: string): string {
@@ -61,65 +72,62 @@ export class ContainerSeries {
   }
 }
 
-function netFields(n: NetCounters, id: string): Record<string, FieldValue> {
-  const f: Record<string, FieldValue> = {};
-  for (const k of NET_FIELDS) f[k] = int(n[k]);
-  f[FIELD_CONTAINER_ID] = id;
+function netFields(n: NetCounters): string {
+  let f = '';
+  for (const k of NET_FIELDS) f += intField(k, n[k]);
   return f;
 }
 
 /** Performance lines of one sample: cpu, mem, net per interface and total, blkio, pids. */
 export function statsLines(s: ContainerSeries, sample: StatsSample, prev: PrevCpu | undefined, timeMs: number, out: string[]): void {
-  const id = s.idField;
+  // Hot path: fields are appended as text after the cached series key and container_id field.
+  const head = s.idFieldSet;
+  const ts = ' ' + nsTime(timeMs);
   const c = sample.cpu;
-  const cpu: Record<string, FieldValue> = {
-    [CPU_FIELDS.usageTotal]: int(c.total),
-    [CPU_FIELDS.usageUser]: c.user === undefined ? undefined : int(c.user),
-    [CPU_FIELDS.usageKernel]: c.kernel === undefined ? undefined : int(c.kernel),
-    [CPU_FIELDS.usageSystem]: int(c.system),
-    [CPU_FIELDS.throttlingPeriods]: c.throttling && int(c.throttling.periods),
-    [CPU_FIELDS.throttlingThrottledPeriods]: c.throttling && int(c.throttling.throttledPeriods),
-    [CPU_FIELDS.throttlingThrottledTime]: c.throttling && int(c.throttling.throttledTime),
-    [CPU_FIELDS.usagePercent]: cpuPercent(prev, c),
-    [FIELD_CONTAINER_ID]: id,
-  };
-  out.push(line(s.cpu, cpu, timeMs));
+  const t = c.throttling;
+  out.push(s.cpu + ' ' + head
+    + intField(CPU_FIELDS.usageTotal, c.total)
+    + intField(CPU_FIELDS.usageUser, c.user)
+    + intField(CPU_FIELDS.usageKernel, c.kernel)
+    + intField(CPU_FIELDS.usageSystem, c.system)
+    + intField(CPU_FIELDS.throttlingPeriods, t?.periods)
+    + intField(CPU_FIELDS.throttlingThrottledPeriods, t?.throttledPeriods)
+    + intField(CPU_FIELDS.throttlingThrottledTime, t?.throttledTime)
+    + floatField(CPU_FIELDS.usagePercent, cpuPercent(prev, c)) + ts);
 
   const m = sample.mem;
   const used = memUsedNoCache(m);
-  const mem: Record<string, FieldValue> = {};
-  for (const k of MEM_STAT_FIELDS) if (m.stats[k] !== undefined) mem[k] = int(m.stats[k]);
-  mem[MEM_FIELDS.usage] = int(used);
-  mem[MEM_FIELDS.limit] = int(m.limit);
-  mem[MEM_FIELDS.usagePercent] = memPercent(used, m.limit);
-  if (m.maxUsage) mem[MEM_FIELDS.maxUsage] = int(m.maxUsage);
-  if (m.failCount) mem[MEM_FIELDS.failCount] = int(m.failCount);
-  mem[FIELD_CONTAINER_ID] = id;
-  out.push(line(s.mem, mem, timeMs));
+  let mem = s.mem + ' ' + head;
+  for (const k of MEM_STAT_FIELDS) mem += intField(k, m.stats[k]);
+  out.push(mem
+    + intField(MEM_FIELDS.usage, used)
+    + intField(MEM_FIELDS.limit, m.limit)
+    + floatField(MEM_FIELDS.usagePercent, memPercent(used, m.limit))
+    + (m.maxUsage ? intField(MEM_FIELDS.maxUsage, m.maxUsage) : '')
+    + (m.failCount ? intField(MEM_FIELDS.failCount, m.failCount) : '') + ts);
 
   if (sample.net) {
-    for (const iface in sample.net) out.push(line(s.netKey(iface), netFields(sample.net[iface], id), timeMs));
-    out.push(line(s.netKey(TAG_VALUE.networkTotal), netFields(sumNet(sample.net), id), timeMs));
+    for (const iface in sample.net) out.push(s.netKey(iface) + ' ' + head + netFields(sample.net[iface]) + ts);
+    out.push(s.netKey(TAG_VALUE.networkTotal) + ' ' + head + netFields(sumNet(sample.net)) + ts);
   }
 
   const b = sample.blkio;
-  out.push(line(s.blkio, {
-    [BLKIO_FIELDS.readBytes]: int(b.readBytes),
-    [BLKIO_FIELDS.writeBytes]: int(b.writeBytes),
-    [BLKIO_FIELDS.readOps]: b.readOps === undefined ? undefined : int(b.readOps),
-    [BLKIO_FIELDS.writeOps]: b.writeOps === undefined ? undefined : int(b.writeOps),
-    [FIELD_CONTAINER_ID]: id,
-  }, timeMs));
+  out.push(s.blkio + ' ' + head
+    + intField(BLKIO_FIELDS.readBytes, b.readBytes)
+    + intField(BLKIO_FIELDS.writeBytes, b.writeBytes)
+    + intField(BLKIO_FIELDS.readOps, b.readOps)
+    + intField(BLKIO_FIELDS.writeOps, b.writeOps) + ts);
 
-  out.push(line(s.pids, {
-    [PIDS_FIELDS.current]: int(sample.pids.current),
-    [PIDS_FIELDS.limit]: sample.pids.limit ? int(sample.pids.limit) : undefined,
-    [FIELD_CONTAINER_ID]: id,
-  }, timeMs));
+  out.push(s.pids + ' ' + head
+    + intField(PIDS_FIELDS.current, sample.pids.current)
+    + (sample.pids.limit ? intField(PIDS_FIELDS.limit, sample.pids.limit) : '') + ts);
 }
 
-/** State lines: status (every container), health (those with a healthcheck), info. */
-export function stateLines(s: ContainerSeries, timeMs: number, out: string[]): void {
+/**
+ * State lines: status (every container), health (those with a healthcheck), and
+ * info when it changed or `infoEvery` ms passed since it was last written.
+ */
+export function stateLines(s: ContainerSeries, timeMs: number, out: string[], infoEvery = 0): void {
   const m = s.meta;
   const running = m.state === 'running' || m.state === 'paused' || m.state === 'restarting';
   const status: Record<string, FieldValue> = {
@@ -139,7 +147,10 @@ export function stateLines(s: ContainerSeries, timeMs: number, out: string[]): v
   if (m.health) {
     out.push(line(s.health, { [HEALTH_FIELDS.status]: m.health.status, [HEALTH_FIELDS.failingStreak]: int(m.health.failingStreak) }, timeMs));
   }
-  out.push(line(s.info, {
+  if (s.infoFields !== undefined && timeMs - s.infoWrittenAt < infoEvery) return;
+  s.infoWrittenAt = timeMs;
+  // Info fields only change when the container is re-inspected: format them once per series.
+  s.infoFields ??= fieldSet({
     [FIELD_CONTAINER_ID]: m.id,
     [INFO_FIELDS.image]: m.image,
     [INFO_FIELDS.imageId]: m.imageId,
@@ -150,7 +161,8 @@ export function stateLines(s: ContainerSeries, timeMs: number, out: string[]): v
     [INFO_FIELDS.created]: int(m.created * 1e6),
     [INFO_FIELDS.labels]: JSON.stringify(m.labels),
     [INFO_FIELDS.command]: m.command,
-  }, timeMs));
+  });
+  out.push(s.info + ' ' + s.infoFields + ' ' + nsTime(timeMs));
 }
 
 /** A container that no longer exists: one status and info point marked removed. */

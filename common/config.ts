@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { PROCESSOR_METRICS, MEASUREMENT, LOG_MATCH_FIELDS } from './schema.js';
 
 const duration = (def: string) =>
   z
@@ -39,11 +40,70 @@ const DockerSchema = z.strictObject({
   timeout: duration('10s'),
 });
 
+/** A case-insensitive regular expression, checked when the config loads. */
+const pattern = z.string().min(1).refine(
+  (v) => {
+    try {
+      new RegExp(v, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
+const LogsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** follow only containers with one of these labels ("key" or "key=value"); with names empty too: all containers */
+  labels: z.array(z.string().min(1)).default([]),
+  /** follow only containers whose name matches one of these globs (* and ?) */
+  names: z.array(z.string().min(1)).default([]),
+  /** lines counted per container and interval in docker_log_matches, by name (the tag value) */
+  patterns: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'pattern names: letters, digits, _ . - only'), pattern)
+    .default({ error: 'error', fatal: 'fatal', panic: 'panic', exception: 'exception' }),
+  /** lines per second and container written to docker_log; the excess is dropped and counted */
+  rateLimit: z.number().positive().default(100),
+  /** lines a container may write at once above the rate */
+  burst: z.number().int().min(1).default(1000),
+  /** longer lines are cut (InfluxDB 1.x keeps string fields up to 64 KiB) */
+  maxLineBytes: z.number().int().min(256).max(65_536).default(16_384),
+  /** how far back the log of a container not read before is read */
+  backfill: duration('5m'),
+});
+
 const CollectorSchema = z.strictObject({
   /** container monitoring on/off */
   enabled: z.boolean().default(true),
   /** container-log monitoring on/off */
-  logs: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  logs: LogsSchema.prefault({}),
+  /** Docker events written to docker_event as they happen */
+  events: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** actions written (detail after ":" ignored, e.g. health_status); container and image events */
+      actions: z.array(z.string().min(1)).default([
+        'create', 'start', 'restart', 'die', 'kill', 'oom', 'stop', 'pause', 'unpause', 'health_status', 'destroy',
+        'rename', 'update', 'pull', 'push', 'tag', 'untag', 'delete', 'import', 'load', 'save',
+      ]),
+    })
+    .prefault({}),
+  /** processes inside running containers (docker top) */
+  processes: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      interval: duration('30s'),
+      /** auto: /proc and cgroup files when readable, else the Docker API (which runs ps on the host per container) */
+      source: z.enum(['auto', 'proc', 'api']).default('auto'),
+      /** processes written per container and poll (series cardinality): the busiest by CPU and by memory */
+      max: z.number().int().min(1).max(1000).default(20),
+    })
+    .prefault({}),
+  /** mounts and disk usage (/system/df): expensive for Docker, so on a slow interval of its own */
+  disk: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
+  /** the host's images; also refreshed when Docker reports an image event */
+  images: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
   interval: duration('30s'),
   /** auto: cgroup files when readable, else the Docker API */
   statsSource: z.enum(['auto', 'cgroup', 'api']).default('auto'),
@@ -56,13 +116,140 @@ const CollectorSchema = z.strictObject({
   labelTags: z.array(z.string().min(1)).default(['com.docker.compose.project', 'com.docker.compose.service']),
   /** re-inspect every container this often even without an event, to catch what events miss */
   inspectEvery: duration('5m'),
+  /** while the event stream is live, list all containers only this often; events name the rest */
+  listEvery: duration('1m'),
+  /** docker_container_info (image, IP, ports, labels...) is written on change and at least this often */
+  infoEvery: duration('5m'),
   /** write docker_container_status for stopped containers too */
   includeStopped: z.boolean().default(true),
 });
 
+/** Like duration, but 0 is allowed (and means off or immediately). */
+const durationOrZero = (def: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(def)
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const severity = z.enum(['critical', 'warning', 'info']);
+const processorMetric = z.enum(Object.values(PROCESSOR_METRICS) as [string, ...string[]]);
+
+/** A static threshold: fires when `aggregate` of `metric` compares true against `value` for `for`. */
+const StaticRuleSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'rule names: letters, digits, _ . - only'),
+  metric: processorMetric,
+  /** value: the sample itself; avg, min, max, delta: its rollup */
+  aggregate: z.enum(['value', 'avg', 'min', 'max', 'delta']).default('value'),
+  op: z.enum(['>', '>=', '<', '<=', '==', '!=']),
+  value: z.number(),
+  for: durationOrZero('0s'),
+  severity: severity.default('warning'),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** only containers whose name matches this glob (* and ?) */
+  containers: z.string().min(1).default('*'),
+});
+
+const fault = (sev: z.infer<typeof severity>) => ({ enabled: z.boolean().default(true), severity: severity.default(sev) });
+
 const ProcessorSchema = z.strictObject({
   averageWindow: duration('5m'),
   deltaWindow: duration('1m'),
+  /** jobs one worker process runs at once; the jobs of one host always run one after another */
+  concurrency: z.number().int().min(1).max(1024).default(8),
+  /** a job waits this long for its host's previous job; then it is applied and the late one skipped */
+  orderWait: duration('15s'),
+  /** a longer silence between two samples of a container breaks its rates, for-durations and trends */
+  maxGap: duration('5m'),
+  /** a host's state (windows, baselines, alerts) is dropped after this long without a job */
+  stateTtl: duration('7d'),
+  thresholds: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** metrics fed to the dynamic-threshold detector (each costs a series in InfluxDB) */
+      metrics: z.array(processorMetric).default(['cpu_percent', 'mem_usage', 'net_rx_rate', 'net_tx_rate']),
+      /** samples learned before a metric may alert */
+      warmupSamples: z.number().int().min(1).default(60),
+      /** samples outside the band in a row before an anomaly */
+      consecutive: z.number().int().min(1).default(3),
+      /** seasonal profile, e.g. period 1d with 24 buckets; period 0 = none */
+      seasonality: z
+        .strictObject({ period: durationOrZero('0'), buckets: z.number().int().min(1).max(10_000).default(24) })
+        .prefault({}),
+    })
+    .prefault({}),
+  prediction: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** the trend is fitted on this much history */
+      window: duration('30m'),
+      /** warn when the limit will be reached within this time */
+      horizon: duration('1h'),
+      /** samples needed before a trend is trusted */
+      minSamples: z.number().int().min(3).default(10),
+    })
+    .prefault({}),
+  rules: z.array(StaticRuleSchema).default([]),
+  faults: z
+    .strictObject({
+      /** exited non-zero or was killed, and no stop or removal followed within stopGrace */
+      died: z.strictObject({ ...fault('critical'), stopGrace: duration('10s') }).prefault({}),
+      oom: z.strictObject(fault('critical')).prefault({}),
+      /** count restarts (restart_count increments) within window */
+      restartLoop: z
+        .strictObject({ ...fault('critical'), count: z.number().int().min(1).default(3), window: duration('10m') })
+        .prefault({}),
+      unhealthy: z.strictObject({ ...fault('warning'), for: durationOrZero('0s') }).prefault({}),
+      /** the dynamic-threshold detector raised an anomaly; resolves when the value is back in its band */
+      anomaly: z.strictObject(fault('warning')).prefault({}),
+      /** the trend reaches the limit within prediction.horizon */
+      exhaustion: z.strictObject(fault('warning')).prefault({}),
+      /** matching log lines per minute above `rate`, averaged over `window` (counts from the collector's measurement) */
+      logErrors: z
+        .strictObject({
+          ...fault('warning'),
+          measurement: z.string().min(1).default(MEASUREMENT.logMatches),
+          field: z.string().min(1).default(LOG_MATCH_FIELDS.count),
+          /** tag value of `pattern` counted; empty: all patterns */
+          pattern: z.string().default('error'),
+          rate: z.number().positive().default(10),
+          window: duration('5m'),
+          /** how often the counts are read from InfluxDB */
+          every: duration('30s'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  snapshot: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** log lines and processes read from InfluxDB into a snapshot */
+      logLines: z.number().int().min(0).max(1000).default(50),
+      processes: z.number().int().min(0).max(1000).default(20),
+      /** how far back logs and processes are looked for */
+      lookback: duration('10m'),
+    })
+    .prefault({}),
+});
+
+const QueueSchema = z.strictObject({
+  /** the collector publishes its samples and Docker events for the processor */
+  enabled: z.boolean().default(true),
+  /** queue shards; a host always goes to the same one. Change only with the queues drained */
+  shards: z.number().int().min(1).max(1024).default(8),
+  /** tries of a failing job, waiting backoff, 2 x backoff, ... in between */
+  attempts: z.number().int().min(1).max(100).default(5),
+  backoff: duration('1s'),
+  /** failed jobs kept per queue for inspection */
+  keepFailed: z.number().int().min(0).default(10_000),
+  /** completed jobs kept per queue (0: removed at once) */
+  keepCompleted: z.number().int().min(0).default(0),
 });
 
 const InfluxSchema = z.strictObject({
@@ -82,6 +269,8 @@ const InfluxSchema = z.strictObject({
   /** points kept while InfluxDB is unreachable; beyond this the oldest are dropped and counted */
   maxBufferLines: z.number().int().min(1000).default(200_000),
   timeout: duration('10s'),
+  /** gzip write bodies: saves bandwidth to a remote InfluxDB, costs CPU on the collector */
+  gzip: z.boolean().default(false),
 });
 
 const RedisSchema = z.strictObject({
@@ -103,6 +292,7 @@ export const ConfigSchema = z.strictObject({
   processor: ProcessorSchema.prefault({}),
   influx: InfluxSchema.prefault({}),
   redis: RedisSchema.prefault({}),
+  queue: QueueSchema.prefault({}),
   log: LogSchema.prefault({}),
 });
 

@@ -58,3 +58,16 @@ export function nsTime(ms: number): string {
   const frac = Math.round((ms - whole) * 1e6);
   return frac ? (BigInt(whole) * 1_000_000n + BigInt(frac)).toString() : whole + '000000';
 }
+
+/**
+ * ",key=123i" for a finite number, '' otherwise. For hot paths that format
+ * numeric fields whose keys are schema constants needing no escaping.
+ */
+export function intField(key: string, v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '' : ',' + key + '=' + Math.trunc(v) + 'i';
+}
+
+/** ",key=1.5" for a finite number, '' otherwise (same rules as intField). */
+export function floatField(key: string, v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '' : ',' + key + '=' + v;
+}

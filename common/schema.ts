@@ -14,6 +14,16 @@ export const MEASUREMENT = {
   // Shipwatch's own: Telegraf has no equivalent.
   pids: 'docker_container_pids',
   info: 'docker_container_info',
+  event: 'docker_event',
+  process: 'docker_container_process',
+  processGone: 'docker_container_process_gone',
+  mount: 'docker_container_mount',
+  image: 'docker_image',
+  logStats: 'docker_log_stats',
+  logMatches: 'docker_log_matches',
+  // Telegraf's names (inputs.docker and inputs.docker_log).
+  diskUsage: 'docker_disk_usage',
+  log: 'docker_log',
 } as const;
 
 /** Tag keys. Values are bounded: no IDs, PIDs or free text. */
@@ -27,6 +37,22 @@ export const TAG = {
   cpu: 'cpu',
   network: 'network',
   device: 'device',
+  /** docker_event: container, image */
+  type: 'type',
+  /** docker_event: the action without its detail ("health_status", not "health_status: healthy") */
+  action: 'action',
+  /** docker_log: stdout, stderr, tty */
+  stream: 'stream',
+  /** process position in the container by CPU (1 = busiest), bounded by collector.processes.max */
+  rank: 'rank',
+  /** docker_log_matches: the name of a collector.logs.patterns entry */
+  pattern: 'pattern',
+  /** mount point inside the container */
+  destination: 'destination',
+  imageId: 'image_id',
+  imageName: 'image_name',
+  imageVersion: 'image_version',
+  volumeName: 'volume_name',
 } as const;
 
 /** Fixed tag values Telegraf uses for aggregate series. */
@@ -60,13 +86,14 @@ export const MEM_FIELDS = {
   failCount: 'fail_count',
 } as const;
 
-/** memory.stat keys Telegraf copies into docker_container_mem (those present are written). */
+/**
+ * memory.stat keys written into docker_container_mem (those present), with Telegraf's names.
+ * Telegraf also copies the total_* keys and hierarchical_memory_limit; for a container's
+ * leaf cgroup those equal the plain keys and the limit, so they are not written twice.
+ */
 export const MEM_STAT_FIELDS = [
-  'active_anon', 'active_file', 'cache', 'hierarchical_memory_limit', 'inactive_anon', 'inactive_file',
-  'mapped_file', 'pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'rss', 'rss_huge', 'total_active_anon',
-  'total_active_file', 'total_cache', 'total_inactive_anon', 'total_inactive_file', 'total_mapped_file',
-  'total_pgfault', 'total_pgmajfault', 'total_pgpgin', 'total_pgpgout', 'total_rss', 'total_rss_huge',
-  'total_unevictable', 'total_writeback', 'unevictable', 'writeback',
+  'active_anon', 'active_file', 'cache', 'inactive_anon', 'inactive_file', 'mapped_file', 'pgfault',
+  'pgmajfault', 'rss', 'unevictable', 'writeback',
 ] as const;
 
 export const NET_FIELDS = [
@@ -116,3 +143,198 @@ export const INFO_FIELDS = {
 
 /** Container states Docker reports (State.Status), plus our "removed". */
 export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead', 'removed'] as const;
+
+export const EVENT_FIELDS = {
+  /** Docker's action as sent, e.g. "health_status: healthy" */
+  rawAction: 'raw_action',
+  actorId: 'actor_id',
+  name: 'name',
+  image: 'image',
+  exitCode: 'exitcode',
+  signal: 'signal',
+  healthStatus: 'health_status',
+  attributes: 'attributes',
+  scope: 'scope',
+} as const;
+
+/** Tag values of docker_event `type`. */
+export const EVENT_TYPES = ['container', 'image'] as const;
+
+export const PROCESS_FIELDS = {
+  pid: 'pid',
+  /** PID inside the container's PID namespace */
+  nsPid: 'ns_pid',
+  ppid: 'ppid',
+  user: 'user',
+  cpuPercent: 'cpu_percent',
+  memPercent: 'mem_percent',
+  rss: 'rss',
+  vsz: 'vsz',
+  state: 'state',
+  threads: 'threads',
+  cpuTime: 'cpu_time',
+  startedAt: 'started_at',
+  elapsed: 'elapsed',
+  command: 'command',
+  /** docker_container_process_gone: when the process was last seen */
+  lastSeen: 'last_seen',
+} as const;
+
+export const MOUNT_FIELDS = {
+  type: 'type',
+  source: 'source',
+  name: 'name',
+  driver: 'driver',
+  mode: 'mode',
+  rw: 'rw',
+  propagation: 'propagation',
+  size: 'size',
+} as const;
+
+/** docker_disk_usage fields (Telegraf). */
+export const DISK_FIELDS = {
+  layersSize: 'layers_size',
+  sizeRw: 'size_rw',
+  sizeRootFs: 'size_root_fs',
+  size: 'size',
+  sharedSize: 'shared_size',
+} as const;
+
+export const IMAGE_FIELDS = {
+  id: 'id',
+  repoTags: 'repo_tags',
+  repoDigests: 'repo_digests',
+  size: 'size',
+  created: 'created',
+  architecture: 'architecture',
+  os: 'os',
+  labels: 'labels',
+  containers: 'containers',
+  dangling: 'dangling',
+  removed: 'removed',
+} as const;
+
+/** image_name and image_version of an image without a tag, as `docker images` shows it. */
+export const NO_TAG = '<none>';
+
+/** docker_log fields: Telegraf's container_id and message, plus the detected level. */
+export const LOG_FIELDS = {
+  message: 'message',
+  level: 'level',
+} as const;
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'unknown'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_STREAMS = ['stdout', 'stderr', 'tty'] as const;
+export type LogStreamName = (typeof LOG_STREAMS)[number];
+
+export const LOG_STATS_FIELDS = {
+  /** lines read from Docker in the interval */
+  lines: 'lines',
+  /** lines written to docker_log */
+  written: 'written',
+  /** lines dropped by the rate limit */
+  dropped: 'dropped',
+  bytes: 'bytes',
+} as const;
+
+export const LOG_MATCH_FIELDS = {
+  count: 'count',
+} as const;
+
+// ---------------------------------------------------------------------------
+// Processor output (Shipwatch's own measurements; docs/schema.md "Processor").
+
+export const PROCESSOR_MEASUREMENT = {
+  /** rolled average, min, max and delta of one container metric */
+  rollup: 'shipwatch_rollup',
+  /** dynamic-threshold band and verdict of one container metric */
+  threshold: 'shipwatch_threshold',
+  /** trend of a metric that has a limit, and when it will reach it */
+  prediction: 'shipwatch_prediction',
+  /** alert transitions: firing and resolved */
+  alerts: 'shipwatch_alerts',
+  /** container state recorded when an alert fires, as a JSON document */
+  snapshot: 'shipwatch_snapshot',
+} as const;
+
+export const PROCESSOR_TAG = {
+  /** a name of PROCESSOR_METRICS */
+  metric: 'metric',
+  /** alert rule name */
+  rule: 'rule',
+  severity: 'severity',
+  /** firing, resolved */
+  status: 'status',
+} as const;
+
+/** Per-container metrics the processor derives from each sample (the `metric` tag values). */
+export const PROCESSOR_METRICS = {
+  cpuPercent: 'cpu_percent',
+  memUsage: 'mem_usage',
+  memPercent: 'mem_percent',
+  /** bytes/s, from the net and blkio counters */
+  netRxRate: 'net_rx_rate',
+  netTxRate: 'net_tx_rate',
+  blkioReadRate: 'blkio_read_rate',
+  blkioWriteRate: 'blkio_write_rate',
+  pids: 'pids',
+  /** filesystem bytes used, when the sample carries them */
+  fsUsage: 'fs_usage',
+} as const;
+
+export const ROLLUP_FIELDS = {
+  /** the sample's own value */
+  value: 'value',
+  /** mean of the samples in processor.averageWindow */
+  avg: 'avg',
+  min: 'min',
+  max: 'max',
+  count: 'count',
+  /** avg now minus avg processor.deltaWindow ago */
+  delta: 'delta',
+} as const;
+
+export const THRESHOLD_FIELDS = {
+  value: 'value',
+  baseline: 'baseline',
+  lower: 'lower',
+  upper: 'upper',
+  score: 'score',
+  warm: 'warm',
+  outside: 'outside',
+  /** true on the sample where an anomaly was raised */
+  anomaly: 'anomaly',
+} as const;
+
+export const PREDICTION_FIELDS = {
+  value: 'value',
+  limit: 'limit',
+  /** units per second */
+  slope: 'slope',
+  /** seconds until the trend reaches the limit; absent when it does not rise */
+  eta: 'eta_s',
+  /** the trend's value processor.prediction.horizon from now */
+  predicted: 'predicted',
+} as const;
+
+export const ALERT_FIELDS = {
+  /** stable identity: rule|host|container */
+  key: 'key',
+  summary: 'summary',
+  value: 'value',
+  containerId: 'container_id',
+  /** ms since epoch the alert started firing */
+  startsAt: 'starts_at',
+  snapshotId: 'snapshot_id',
+  /** 1 firing, 0 resolved: draws as a step line */
+  firing: 'firing',
+} as const;
+
+export const SNAPSHOT_FIELDS = {
+  id: 'snapshot_id',
+  alertKey: 'alert_key',
+  /** the snapshot document as JSON */
+  body: 'body',
+} as const;

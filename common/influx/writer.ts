@@ -67,7 +67,7 @@ export class InfluxWriter {
       maxRetryDelay: 5_000,
       exponentialBase: 2,
       retryJitter: 200,
-      gzipThreshold: 64 * 1024,
+      gzipThreshold: cfg.gzip ? 1000 : Number.MAX_SAFE_INTEGER,
       writeSuccess(lines) {
         counters.written += lines.length;
         once.clear('influx-write', 'InfluxDB writes succeed again');
