@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderConfigDoc, CONFIG_DOC } from '../../scripts/config-doc.js';
+import * as schema from '../../common/schema.js';
+import { ROOT } from '../helpers/paths.js';
+
+describe('documentation stays true', () => {
+  it('docs/configuration.md lists every configuration key (regenerate with npx tsx scripts/config-doc.ts)', () => {
+    expect(readFileSync(CONFIG_DOC, 'utf8')).to.equal(renderConfigDoc());
+  });
+
+  it('docs/schema.md documents every measurement in common/schema.ts', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/schema.md'), 'utf8');
+    for (const m of Object.values(schema.MEASUREMENT)) expect(doc, m).to.contain('`' + m + '`');
+  });
+
+  it('field keys written unescaped on the hot path need no escaping', () => {
+    const keys = [
+      ...Object.values(schema.CPU_FIELDS), ...Object.values(schema.MEM_FIELDS), ...schema.MEM_STAT_FIELDS,
+      ...schema.NET_FIELDS, ...Object.values(schema.BLKIO_FIELDS), ...Object.values(schema.PIDS_FIELDS),
+    ];
+    for (const k of keys) expect(k).to.match(/^[a-z0-9_]+$/);
+  });
+});
