@@ -9,7 +9,7 @@ REDIS_PORT=${SHIPWATCH_REDIS_PORT:-6379}
 INFLUX_PORT=${SHIPWATCH_INFLUX_PORT:-8086}
 DOCKER_SOCK=${SHIPWATCH_DOCKER_SOCK:-/var/run/docker.sock}
 TEST_IMAGE=${SHIPWATCH_TEST_IMAGE:-shipwatch/busybox:test}
-APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl)
+APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose)
 
 log() { echo "[services] $*" >&2; }
 
