@@ -3,7 +3,7 @@
  * stats sources (Docker API, cgroup files) produce, and the formulas docker
  * stats uses. No I/O here.
  */
-import type { NetField } from '../common/schema.js';
+import { MEM_STAT_FIELDS, type NetField } from '../common/schema.js';
 
 export type NetCounters = Record<NetField, number>;
 
@@ -159,6 +159,40 @@ export function parseFlatKeyed(text: string): Record<string, number> {
   return out;
 }
 
+/**
+ * Only the given keys of a "key value" file, found by search rather than by
+ * splitting every line: memory.stat has ~40 lines and the fast path needs a dozen.
+ */
+export class KeyedPicker {
+  private readonly heads: string[];
+  private readonly needles: string[];
+  constructor(private readonly keys: readonly string[]) {
+    this.heads = keys.map((k) => k + ' ');
+    this.needles = keys.map((k) => '\n' + k + ' ');
+  }
+
+  pick(text: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.keys.length; i++) {
+      let at: number;
+      if (text.startsWith(this.heads[i])) at = 0;
+      else {
+        const j = text.indexOf(this.needles[i]);
+        if (j < 0) continue;
+        at = j + 1;
+      }
+      at += this.heads[i].length;
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      out[this.keys[i]] = Number(text.slice(at, end));
+    }
+    return out;
+  }
+}
+
+/** memory.stat keys the fast path needs: what is written plus what the cache-free usage and limit need. */
+const memStatPicker = new KeyedPicker([...MEM_STAT_FIELDS, 'total_inactive_file', 'hierarchical_memory_limit']);
+
 /** A single number file (cpuacct.usage, memory.current, pids.current); "max" is Infinity. */
 export function parseSingle(text: string): number {
   const t = text.trim();
@@ -271,7 +305,7 @@ const pidsLimit = (text: string | undefined) => {
 export function fromCgroupV1(f: CgroupV1Files, host: HostFacts, readAt: number, net?: Record<string, NetCounters>): StatsSample {
   const acct = parseFlatKeyed(f.cpuacctStat ?? '');
   const cpuStat = parseFlatKeyed(f.cpuStat ?? '');
-  const stats = parseFlatKeyed(f.memStat);
+  const stats = memStatPicker.pick(f.memStat);
   const bytes = parseBlkioV1(f.blkioBytes ?? '');
   const ops = f.blkioOps !== undefined ? parseBlkioV1(f.blkioOps) : undefined;
   const tickNs = 1e9 / host.clockTicks;
@@ -300,7 +334,7 @@ export function fromCgroupV1(f: CgroupV1Files, host: HostFacts, readAt: number, 
 
 export function fromCgroupV2(f: CgroupV2Files, host: HostFacts, readAt: number, net?: Record<string, NetCounters>): StatsSample {
   const cpu = parseFlatKeyed(f.cpuStat);
-  const stats = parseFlatKeyed(f.memStat);
+  const stats = memStatPicker.pick(f.memStat);
   const io = parseIoStatV2(f.ioStat ?? '');
   return {
     readAt,

@@ -139,3 +139,12 @@ describe('stats arithmetic', () => {
     });
   });
 });
+
+describe('KeyedPicker', () => {
+  it('finds keys anywhere in the file, not prefixes of other keys, and skips absent ones', async () => {
+    const { KeyedPicker } = await import('../../collector/stats.js');
+    const p = new KeyedPicker(['cache', 'rss', 'total_cache', 'missing']);
+    expect(p.pick('cache 1\nrss 2\ntotal_cache 3\ntotal_rss 4')).to.deep.equal({ cache: 1, rss: 2, total_cache: 3 });
+    expect(p.pick('total_cache 3\ncache 1\n')).to.deep.equal({ cache: 1, total_cache: 3 });
+  });
+});
