@@ -1,0 +1,9 @@
+/**
+ * Dynamic thresholds: a per-series learned baseline and band, for alerting on
+ * container metrics without hand-set limits.
+ */
+export { DynamicThreshold } from './detector.js';
+export type { ThresholdResult } from './detector.js';
+export { DEFAULT_THRESHOLD_OPTIONS, resolveOptions } from './options.js';
+export type { ThresholdOptions, SeasonalityOptions } from './options.js';
+export type { ThresholdState } from './state.js';
