@@ -27,8 +27,6 @@ export class ContainerSeries {
   readonly pids: string;
   readonly info: string;
   readonly idField: string;
-  /** `container_id="..."`: the first field of every line */
-  readonly idFieldSet: string;
   /** formatted field set of the info line, cached while the metadata is unchanged */
   infoFields: string | undefined;
   infoWrittenAt = -Infinity;
@@ -54,7 +52,6 @@ export class ContainerSeries {
     this.pids = seriesKey(MEASUREMENT.pids, tags);
     this.info = seriesKey(MEASUREMENT.info, tags);
     this.idField = meta.id;
-    this.idFieldSet = fieldSet({ [FIELD_CONTAINER_ID]: meta.id });
   }
 
   /** Key of another measurement with this container's tags plus `extra`; an undefined value leaves a tag out. */
@@ -78,49 +75,52 @@ function netFields(n: NetCounters): string {
   return f;
 }
 
-/** Performance lines of one sample: cpu, mem, net per interface and total, blkio, pids. */
+/**
+ * Performance lines of one sample: cpu, mem, net per interface and total, blkio, pids.
+ * Unlike Telegraf they carry no container_id field: a 64-character string on every
+ * point is the bulk of the bytes written and stored; status and info carry it.
+ */
 export function statsLines(s: ContainerSeries, sample: StatsSample, prev: PrevCpu | undefined, timeMs: number, out: string[]): void {
-  // Hot path: fields are appended as text after the cached series key and container_id field.
-  const head = s.idFieldSet;
+  // Hot path: numeric fields are appended as text (",k=v") after the cached series key.
   const ts = ' ' + nsTime(timeMs);
+  const emit = (key: string, fields: string) => {
+    if (fields) out.push(key + ' ' + fields.slice(1) + ts);
+  };
   const c = sample.cpu;
   const t = c.throttling;
-  out.push(s.cpu + ' ' + head
-    + intField(CPU_FIELDS.usageTotal, c.total)
+  emit(s.cpu, intField(CPU_FIELDS.usageTotal, c.total)
     + intField(CPU_FIELDS.usageUser, c.user)
     + intField(CPU_FIELDS.usageKernel, c.kernel)
     + intField(CPU_FIELDS.usageSystem, c.system)
     + intField(CPU_FIELDS.throttlingPeriods, t?.periods)
     + intField(CPU_FIELDS.throttlingThrottledPeriods, t?.throttledPeriods)
     + intField(CPU_FIELDS.throttlingThrottledTime, t?.throttledTime)
-    + floatField(CPU_FIELDS.usagePercent, cpuPercent(prev, c)) + ts);
+    + floatField(CPU_FIELDS.usagePercent, cpuPercent(prev, c)));
 
   const m = sample.mem;
   const used = memUsedNoCache(m);
-  let mem = s.mem + ' ' + head;
+  let mem = '';
   for (const k of MEM_STAT_FIELDS) mem += intField(k, m.stats[k]);
-  out.push(mem
+  emit(s.mem, mem
     + intField(MEM_FIELDS.usage, used)
     + intField(MEM_FIELDS.limit, m.limit)
     + floatField(MEM_FIELDS.usagePercent, memPercent(used, m.limit))
     + (m.maxUsage ? intField(MEM_FIELDS.maxUsage, m.maxUsage) : '')
-    + (m.failCount ? intField(MEM_FIELDS.failCount, m.failCount) : '') + ts);
+    + (m.failCount ? intField(MEM_FIELDS.failCount, m.failCount) : ''));
 
   if (sample.net) {
-    for (const iface in sample.net) out.push(s.netKey(iface) + ' ' + head + netFields(sample.net[iface]) + ts);
-    out.push(s.netKey(TAG_VALUE.networkTotal) + ' ' + head + netFields(sumNet(sample.net)) + ts);
+    for (const iface in sample.net) emit(s.netKey(iface), netFields(sample.net[iface]));
+    emit(s.netKey(TAG_VALUE.networkTotal), netFields(sumNet(sample.net)));
   }
 
   const b = sample.blkio;
-  out.push(s.blkio + ' ' + head
-    + intField(BLKIO_FIELDS.readBytes, b.readBytes)
+  emit(s.blkio, intField(BLKIO_FIELDS.readBytes, b.readBytes)
     + intField(BLKIO_FIELDS.writeBytes, b.writeBytes)
     + intField(BLKIO_FIELDS.readOps, b.readOps)
-    + intField(BLKIO_FIELDS.writeOps, b.writeOps) + ts);
+    + intField(BLKIO_FIELDS.writeOps, b.writeOps));
 
-  out.push(s.pids + ' ' + head
-    + intField(PIDS_FIELDS.current, sample.pids.current)
-    + (sample.pids.limit ? intField(PIDS_FIELDS.limit, sample.pids.limit) : '') + ts);
+  emit(s.pids, intField(PIDS_FIELDS.current, sample.pids.current)
+    + (sample.pids.limit ? intField(PIDS_FIELDS.limit, sample.pids.limit) : ''));
 }
 
 /**
