@@ -9,7 +9,7 @@ import { OnceLogger } from '../common/log.js';
 import type { ContainerMeta } from './container.js';
 import { ContainerSeries, statsLines, stateLines, removedLines, type EngineInfo } from './points.js';
 import type { StatsSource } from './sources/source.js';
-import type { PrevCpu } from './stats.js';
+import { cpuPercent, type PrevCpu, type StatsSample } from './stats.js';
 import { ContainerRegistry } from './registry.js';
 import type { DockerEventStream, DockerEvent } from './events.js';
 
@@ -39,11 +39,20 @@ export interface CycleResult {
 
 const HAS_STATS = new Set(['running', 'paused']);
 
+/** One cycle's containers (stopped ones too) with their samples, for the processor's queue. */
+export interface CycleSamples {
+  time: number;
+  host: string;
+  containers: Array<{ meta: ContainerMeta; sample?: StatsSample; cpuPercent?: number }>;
+}
+
 export class Collector {
   readonly registry: ContainerRegistry;
   private series = new Map<string, ContainerSeries>();
   private prev = new Map<string, PrevCpu>();
   private readonly outage: OnceLogger;
+  /** receives each cycle's samples (the queue publisher); must not throw */
+  onSamples: ((cycle: CycleSamples) => void) | undefined;
 
   constructor(
     docker: Docker,
@@ -107,9 +116,11 @@ export class Collector {
     const all = this.registry.all();
     const running = all.filter((c) => HAS_STATS.has(c.state));
     const { samples } = await this.source.read(running);
+    const published: CycleSamples['containers'] | undefined = this.onSamples ? [] : undefined;
     for (const c of all) {
       const s = this.seriesOf(c);
       const sample = samples.get(c.id);
+      published?.push({ meta: c, sample, cpuPercent: sample && cpuPercent(this.prev.get(c.id), sample.cpu) });
       if (sample) {
         statsLines(s, sample, this.prev.get(c.id), time, lines);
         this.prev.set(c.id, { total: sample.cpu.total, system: sample.cpu.system });
@@ -119,6 +130,7 @@ export class Collector {
       }
       if (HAS_STATS.has(c.state) || this.opts.includeStopped) stateLines(s, time, lines, this.opts.infoEvery);
     }
+    if (published) this.onSamples!({ time, host: this.engine.host, containers: published });
     const out = lines.filter(Boolean);
     this.sink.write(out);
     await this.sink.flush();

@@ -14,10 +14,12 @@ export interface DockerEvent {
   scope?: string;
   time: number;
   timeNano: number;
+  /** timeNano exactly: it exceeds 2^53, so the number JSON.parse gives is rounded */
+  nano?: bigint;
 }
 
 /** Identity of an event for de-duplication across reconnects. */
-export const eventKey = (e: DockerEvent) => `${e.timeNano}|${e.Type}|${e.Action}|${e.Actor.ID}`;
+export const eventKey = (e: DockerEvent) => `${e.nano ?? e.timeNano}|${e.Type}|${e.Action}|${e.Actor.ID}`;
 
 /** "since" for the API from a ns timestamp: seconds with nanosecond fraction. */
 export function sinceParam(timeNano: number | bigint): string {
@@ -76,6 +78,8 @@ export class DockerEventStream extends EventEmitter<EventStreamEvents> {
         (stream as unknown as { destroy(): void }).destroy();
         return;
       }
+      // The client's timeout is an idle timeout meant for calls: a quiet stream is not a dead one.
+      (stream as { socket?: { setTimeout(ms: number): void } }).socket?.setTimeout(0);
       this.stream = stream;
       this.connected = true;
       this.delay = 200;
@@ -114,7 +118,9 @@ export class DockerEventStream extends EventEmitter<EventStreamEvents> {
       this.log.warn({ text: text.slice(0, 200) }, 'unparseable Docker event skipped');
       return;
     }
-    const nano = BigInt(ev.timeNano ?? ev.time * 1e9);
+    const exact = /"timeNano":(\d+)/.exec(text)?.[1];
+    const nano = exact ? BigInt(exact) : BigInt(ev.timeNano ?? ev.time * 1e9);
+    ev.nano = nano;
     const key = eventKey(ev);
     if (this.lastNano !== undefined) {
       if (nano < this.lastNano) return;

@@ -3,9 +3,13 @@ import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
+import { setupRetention } from '../common/influx/retention.js';
+import { startHealthServer, freshness } from '../common/health.js';
 import { createDocker } from './docker.js';
 import { Collector, IntervalScheduler, type CycleResult } from './collector.js';
 import { DockerEventStream } from './events.js';
+import { startQueueFeed } from './queue-feed.js';
+import { startParts, eventFilters, eventResume, type CollectorParts } from './parts.js';
 import { selectSource } from './sources/select.js';
 import type { EngineInfo } from './points.js';
 
@@ -34,6 +38,8 @@ export interface RunningCollector {
   cycles: EventEmitter<{ cycle: [CycleResult] }>;
   writer: InfluxWriter;
   events: DockerEventStream;
+  /** events, processes, disk, images, logs: those enabled */
+  parts: CollectorParts;
   stop(): Promise<void>;
 }
 
@@ -42,13 +48,25 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const docker = createDocker(cfg.docker);
   const writer = new InfluxWriter(cfg.influx, log.child({ part: 'influx' }));
   writer.ensureDatabase().catch((e) => log.error({ err: e }, 'could not create the InfluxDB database'));
+  const retentionAbort = new AbortController();
+  if (cfg.influx.retention.manage) void setupRetention(cfg.influx, log.child({ part: 'retention' }), retentionAbort.signal);
   const engine = await engineInfo(docker, cfg, log);
   const source = selectSource(cfg, docker, log);
   const collector = new Collector(docker, source, writer, engine, cfg.collector, log);
-  const events = new DockerEventStream(docker, log.child({ part: 'events' }), { type: ['container'] });
+  // Resume after the last event written before a restart, so none is lost or written twice.
+  const resume = await eventResume(cfg, writer, engine, log);
+  const events = new DockerEventStream(docker, log.child({ part: 'events' }), eventFilters(cfg), resume?.since);
+  if (resume) events.seenAtResume(resume.keys);
   collector.follow(events);
+  // The processor's feed: samples and events to the queue (queue.enabled).
+  const feed = cfg.queue.enabled ? startQueueFeed(cfg, engine.host, engine.serverVersion, collector, events, log.child({ part: 'queue' })) : undefined;
+  const parts = await startParts({ cfg, docker, writer, engine, events, collector, log });
   events.start();
   const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
+  // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).
+  const alive = freshness(3 * cfg.collector.interval + 60_000);
+  cycles.on('cycle', () => alive.mark());
+  const health = await startHealthServer(cfg.health, 'collector', () => (cfg.collector.enabled ? alive.check() : { ok: true }), log);
   const scheduler = new IntervalScheduler(cfg.collector.interval, async (tick) => {
     const r = await collector.cycle(tick);
     if (r) cycles.emit('cycle', r);
@@ -63,8 +81,13 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
     cycles,
     writer,
     events,
+    parts,
     async stop() {
+      retentionAbort.abort();
+      await health?.close();
       await scheduler.stop();
+      await feed?.stop();
+      await parts.stop();
       events.stop();
       source.close();
       const lost = await writer.close();

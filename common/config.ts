@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { PROCESSOR_METRICS, MEASUREMENT, LOG_MATCH_FIELDS } from './schema.js';
+import { AlerterSchema } from './config-alerter.js';
 
 const duration = (def: string) =>
   z
@@ -264,6 +265,22 @@ const InfluxSchema = z.strictObject({
   bucket: z.string().min(1).default('shipwatch'),
   /** 1.x retention policy for raw points; empty = the database default */
   retentionPolicy: z.string().default(''),
+  /**
+   * where the processor writes its rollups: a 1.x retention policy of the database, on 2.x/3.x the
+   * bucket "<bucket>/<name>" (which InfluxQL sees as that retention policy); empty = with the raw points
+   */
+  rollupRetentionPolicy: z.string().default('rollup'),
+  /** how long points are kept, set up on start (docs/retention.md) */
+  retention: z
+    .strictObject({
+      /** create the database or buckets and set their retention; off when someone else manages them */
+      manage: z.boolean().default(true),
+      /** raw points (0 = forever) */
+      raw: durationOrZero('7d'),
+      /** the processor's rollups (0 = forever) */
+      rollup: durationOrZero('400d'),
+    })
+    .prefault({}),
   batchSize: z.number().int().min(1).default(5000),
   flushInterval: duration('1s'),
   /** points kept while InfluxDB is unreachable; beyond this the oldest are dropped and counted */
@@ -280,6 +297,13 @@ const RedisSchema = z.strictObject({
   prefix: z.string().default('{shipwatch}'),
 });
 
+/** GET /healthz for container health checks; port 0 = off */
+const HealthSchema = z.strictObject({
+  port: z.number().int().min(0).max(65_535).default(0),
+  /** loopback by default: a container health check runs inside the container */
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
 const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -294,6 +318,9 @@ export const ConfigSchema = z.strictObject({
   redis: RedisSchema.prefault({}),
   queue: QueueSchema.prefault({}),
   log: LogSchema.prefault({}),
+  health: HealthSchema.prefault({}),
+  /** routing, notifications, silences, recovery actions, API (docs/alerter.md) */
+  alerter: AlerterSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -304,7 +331,7 @@ export type InfluxConfig = Config['influx'];
 export type DockerConfig = Config['docker'];
 
 /** Keys whose values are secrets: never logged, may come from *_FILE. */
-export const SECRET_KEYS = ['influx.token', 'influx.password', 'redis.url'];
+export const SECRET_KEYS = ['influx.token', 'influx.password', 'redis.url', 'alerter.smtp.password', 'alerter.api.token'];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -415,6 +442,14 @@ export function redactConfig(cfg: Config): Config {
   if (copy.influx.token) copy.influx.token = '[redacted]';
   if (copy.influx.password) copy.influx.password = '[redacted]';
   copy.redis.url = copy.redis.url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
+  if (copy.alerter.smtp.password) copy.alerter.smtp.password = '[redacted]';
+  if (copy.alerter.api.token) copy.alerter.api.token = '[redacted]';
+  // Gateway headers usually carry credentials.
+  for (const r of copy.alerter.receivers) {
+    for (const ch of [r.webhook, r.sms, r.push]) {
+      if (ch) for (const k of Object.keys(ch.headers)) ch.headers[k] = '[redacted]';
+    }
+  }
   return copy;
 }
 

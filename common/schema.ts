@@ -338,3 +338,54 @@ export const SNAPSHOT_FIELDS = {
   /** the snapshot document as JSON */
   body: 'body',
 } as const;
+
+// ---------------------------------------------------------------------------
+// Alerter output (Shipwatch's own measurements; docs/schema.md "Alerter").
+
+export const ALERTER_MEASUREMENT = {
+  /** one point per delivery attempt of a notification to a receiver's channel */
+  notification: 'shipwatch_notification',
+  /** one point per recovery action run, updated with the verification outcome */
+  recoveryRun: 'shipwatch_recovery_run',
+} as const;
+
+export const ALERTER_TAG = {
+  receiver: 'receiver',
+  /** email, webhook, sms, push */
+  channel: 'channel',
+  /** notification: sent, failed, duplicate; recovery run: ok, failed, timeout, error */
+  outcome: 'outcome',
+  /** firing, resolved, recovery */
+  kind: 'kind',
+  rule: 'rule',
+  /** the action rule's name */
+  action: 'action',
+} as const;
+
+export const NOTIFICATION_FIELDS = {
+  notificationId: 'notification_id',
+  groupKey: 'group_key',
+  attempt: 'attempt',
+  durationMs: 'duration_ms',
+  alerts: 'alerts',
+  error: 'error',
+} as const;
+
+export const RECOVERY_FIELDS = {
+  runId: 'run_id',
+  alertKey: 'alert_key',
+  containerId: 'container_id',
+  /** script or docker:restart, ... */
+  command: 'command',
+  startedAt: 'started_at',
+  endedAt: 'ended_at',
+  durationMs: 'duration_ms',
+  exitCode: 'exit_code',
+  signal: 'signal',
+  stdout: 'stdout',
+  stderr: 'stderr',
+  error: 'error',
+  /** written once verified: running (and healthy) within actions.verifyWithin */
+  recovered: 'recovered',
+  verifiedAt: 'verified_at',
+} as const;

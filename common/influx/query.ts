@@ -8,6 +8,8 @@ export interface Series {
   values: unknown[][];
 }
 
+export type Epoch = 'ns' | 'u' | 'ms' | 's' | 'rfc3339';
+
 export class InfluxQueryError extends Error {
   constructor(message: string, readonly query: string) {
     super(message);
@@ -32,9 +34,13 @@ export function rows(series: Series[] | undefined): Array<Record<string, unknown
 export class InfluxQL {
   constructor(private readonly cfg: Pick<InfluxConfig, 'url' | 'token' | 'username' | 'password' | 'bucket' | 'timeout'>) {}
 
-  /** Runs one or more statements; returns the series of each, in order. Times are epoch ms. */
-  async statements(q: string, opts: { db?: string; epoch?: 'ns' | 'u' | 'ms' | 's' } = {}): Promise<Series[][]> {
-    const body = new URLSearchParams({ q, db: opts.db ?? this.cfg.bucket, epoch: opts.epoch ?? 'ms' });
+  /**
+   * Runs one or more statements; returns the series of each, in order. Times are epoch ms;
+   * 'rfc3339' returns RFC 3339 strings, the only exact form of ns times (JSON numbers lose them).
+   */
+  async statements(q: string, opts: { db?: string; epoch?: Epoch } = {}): Promise<Series[][]> {
+    const body = new URLSearchParams({ q, db: opts.db ?? this.cfg.bucket });
+    if (opts.epoch !== 'rfc3339') body.set('epoch', opts.epoch ?? 'ms');
     const res = await fetch(new URL('/query', this.cfg.url), {
       method: 'POST',
       headers: { ...authHeaders(this.cfg), 'content-type': 'application/x-www-form-urlencoded' },
@@ -57,13 +63,13 @@ export class InfluxQL {
   }
 
   /** The series of a single statement. */
-  async query(q: string, opts: { db?: string; epoch?: 'ns' | 'u' | 'ms' | 's' } = {}): Promise<Series[]> {
+  async query(q: string, opts: { db?: string; epoch?: Epoch } = {}): Promise<Series[]> {
     const [first] = await this.statements(q, opts);
     return first ?? [];
   }
 
   /** Rows of a single statement as objects. */
-  async rows(q: string, opts: { db?: string; epoch?: 'ns' | 'u' | 'ms' | 's' } = {}) {
+  async rows(q: string, opts: { db?: string; epoch?: Epoch } = {}) {
     return rows(await this.query(q, opts));
   }
 }

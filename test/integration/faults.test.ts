@@ -93,7 +93,7 @@ describe('faults', function () {
     const d = createDocker(testConfig('unused', { 'docker.socketPath': sock }).docker);
     const lines: string[][] = [];
     const sink = { write: (l: string[]) => void lines.push(l), flush: async () => true };
-    const c = new Collector(d, new ApiStatsSource(d, { concurrency: 4, timeout: 5000 }), sink, { host: 'h', serverVersion: 'v' },
+    const c = new Collector(d, new ApiStatsSource(d, { concurrency: 256, timeout: 30_000 }), sink, { host: 'h', serverVersion: 'v' },
       { labelTags: [], includeStopped: true, inspectEvery: 60_000 }, silent);
     const run = uniqueRun('unreachable');
     const real = docker();

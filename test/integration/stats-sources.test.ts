@@ -54,8 +54,8 @@ describe('stats sources agree (real dockerd)', function () {
     for (const name of ['mem', 'idle']) {
       const x = byName(a.samples, name);
       const y = byName(f.samples, name);
-      // Idle containers: the two reads are moments apart, so allow a page or two of drift.
-      expect(Math.abs(memUsedNoCache(x.mem) - memUsedNoCache(y.mem)), `${name} memory`).to.be.at.most(64 * 1024);
+      // The two reads are moments apart and the kernel's accounting moves a little even for an idle container.
+      expect(Math.abs(memUsedNoCache(x.mem) - memUsedNoCache(y.mem)), `${name} memory`).to.be.at.most(512 * 1024);
       expect(y.mem.limit, `${name} limit`).to.equal(x.mem.limit);
       expect(y.pids.current, `${name} pids`).to.equal(x.pids.current);
       expect(sumNet(y.net!).tx_bytes, `${name} tx bytes`).to.equal(sumNet(x.net!).tx_bytes);

@@ -1,0 +1,211 @@
+/**
+ * The collector's parts beside the metrics cycle: Docker events, processes,
+ * disk usage and mounts, images, container logs. Each starts only when enabled
+ * and has its own schedule, so none of them delays the metrics cycle.
+ */
+import type Docker from 'dockerode';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import type { InfluxWriter } from '../common/influx/writer.js';
+import type { Collector } from './collector.js';
+import { IntervalScheduler } from './collector.js';
+import type { DockerEventStream } from './events.js';
+import type { EngineInfo } from './points.js';
+import { EventRecorder } from './eventrecorder.js';
+import { REGISTRY_ACTIONS, actionName } from './eventlines.js';
+import { loadEventResume, loadLogResume, type EventResume, type LogResume } from './resume.js';
+import { detectCgroup } from './sources/cgroup.js';
+import { ProcessCollector } from './processes/collector.js';
+import { ProcProcessSource } from './processes/procsource.js';
+import { ApiProcessSource, FallbackProcessSource } from './processes/apisource.js';
+import type { ProcessSource } from './processes/source.js';
+import { DiskCollector } from './disk/collector.js';
+import { ImageCollector } from './images/collector.js';
+import { LogCollector } from './logs/collector.js';
+
+const IMAGE_EVENT_ACTIONS = ['pull', 'tag', 'untag', 'delete', 'import', 'load'];
+
+const enabled = (cfg: Config) => ({
+  events: cfg.collector.enabled && cfg.collector.events.enabled,
+  processes: cfg.collector.enabled && cfg.collector.processes.enabled,
+  disk: cfg.collector.enabled && cfg.collector.disk.enabled,
+  images: cfg.collector.enabled && cfg.collector.images.enabled,
+  logs: cfg.collector.logs.enabled,
+});
+
+/**
+ * What the shared event stream asks Docker for: the actions the registry needs,
+ * plus those written and those the image list reacts to. Frequent actions
+ * nobody uses (top, exec_*, attach, resize) are not sent at all.
+ */
+export function eventFilters(cfg: Config): Record<string, string[]> {
+  const on = enabled(cfg);
+  const actions = new Set<string>(REGISTRY_ACTIONS);
+  const types = new Set(['container']);
+  if (on.events) {
+    for (const a of cfg.collector.events.actions) actions.add(actionName(a));
+    types.add('image');
+  }
+  if (on.images) {
+    for (const a of IMAGE_EVENT_ACTIONS) actions.add(a);
+    types.add('image');
+  }
+  return { type: [...types], event: [...actions] };
+}
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Where the event stream resumes: the last event this host wrote before a
+ * restart. InfluxDB unreachable for long → start from now (and say so).
+ */
+export async function eventResume(cfg: Config, writer: InfluxWriter, engine: EngineInfo, log: Logger): Promise<EventResume | undefined> {
+  if (!enabled(cfg).events) return undefined;
+  try {
+    const r = await within((async () => {
+      await writer.ready();
+      return loadEventResume(writer.query, cfg.influx.retentionPolicy, engine.host);
+    })(), 15_000);
+    if (r === 'timeout') throw new Error('InfluxDB did not answer within 15 s');
+    if (r) log.info({ since: r.since.toString(), atResume: r.keys.length }, 'Docker events resume after the last one written');
+    return r;
+  } catch (e) {
+    log.warn({ error: (e as Error).message }, 'last written event unknown; events from now on');
+    return undefined;
+  }
+}
+
+async function logResume(cfg: Config, writer: InfluxWriter, engine: EngineInfo, log: Logger): Promise<LogResume> {
+  try {
+    const r = await within((async () => {
+      await writer.ready();
+      return loadLogResume(writer.query, cfg.influx.retentionPolicy, engine.host);
+    })(), 15_000);
+    if (r === 'timeout') throw new Error('InfluxDB did not answer within 15 s');
+    return r;
+  } catch (e) {
+    log.warn({ error: (e as Error).message }, 'last written log lines unknown; logs read from collector.logs.backfill ago');
+    return new Map();
+  }
+}
+
+/** /proc where this host's cgroups are visible, docker top otherwise (and for containers /proc cannot see). */
+export function selectProcessSource(cfg: Config, docker: Docker, log: Logger): ProcessSource {
+  const api = new ApiProcessSource(docker, cfg.docker.timeout);
+  const choice = cfg.collector.processes.source;
+  if (choice === 'api') return api;
+  const version = cfg.docker.url ? undefined : detectCgroup(cfg.collector.cgroupRoot);
+  if (version !== undefined) {
+    try {
+      return new FallbackProcessSource(new ProcProcessSource(version, cfg.collector), api);
+    } catch (e) {
+      if (choice === 'proc') throw new Error(`collector.processes.source: /proc not readable under ${cfg.collector.procRoot}: ${(e as Error).message}`);
+    }
+  } else if (choice === 'proc') {
+    throw new Error(`collector.processes.source: cgroup files not readable under ${cfg.collector.cgroupRoot}`);
+  }
+  log.info('process lists through the Docker API (docker top)');
+  return api;
+}
+
+export interface CollectorParts {
+  recorder?: EventRecorder;
+  processes?: ProcessCollector;
+  disk?: DiskCollector;
+  images?: ImageCollector;
+  logs?: LogCollector;
+  stop(): Promise<void>;
+}
+
+export interface PartsContext {
+  cfg: Config;
+  docker: Docker;
+  writer: InfluxWriter;
+  engine: EngineInfo;
+  events: DockerEventStream;
+  collector: Collector;
+  log: Logger;
+}
+
+/**
+ * Starts the enabled parts. Event listeners are attached here, so call it
+ * before events.start() to miss nothing.
+ */
+export async function startParts(ctx: PartsContext): Promise<CollectorParts> {
+  const { cfg, docker, writer, engine, events, collector, log } = ctx;
+  const on = enabled(cfg);
+  const labelTags = cfg.collector.labelTags;
+  const known = (id: string) => collector.registry.get(id);
+  const parts: CollectorParts = { stop: async () => {} };
+  const schedulers: IntervalScheduler[] = [];
+  const stoppers: Array<() => Promise<void>> = [];
+
+  if (on.events) {
+    const recorder = new EventRecorder(writer, engine, { actions: cfg.collector.events.actions, labelTags }, log.child({ part: 'events' }));
+    recorder.follow(events);
+    parts.recorder = recorder;
+    stoppers.push(async () => {
+      recorder.unfollow(events);
+      await recorder.idle();
+    });
+  }
+
+  if (on.processes) {
+    const plog = log.child({ part: 'processes' });
+    const processes = new ProcessCollector(docker, selectProcessSource(cfg, docker, plog), writer, engine, { max: cfg.collector.processes.max, labelTags, known }, plog);
+    parts.processes = processes;
+    schedulers.push(new IntervalScheduler(cfg.collector.processes.interval, (t) => processes.poll(t), plog));
+  }
+
+  if (on.disk) {
+    const dlog = log.child({ part: 'disk' });
+    // /system/df may take long on a big host: more time than other calls, never more than the interval.
+    const timeout = Math.min(cfg.collector.disk.interval, Math.max(cfg.docker.timeout, 120_000));
+    const disk = new DiskCollector(docker, writer, engine, { labelTags, known, timeout }, dlog);
+    parts.disk = disk;
+    schedulers.push(new IntervalScheduler(cfg.collector.disk.interval, (t) => disk.poll(t), dlog));
+    void disk.poll(Date.now());
+  }
+
+  if (on.images) {
+    const ilog = log.child({ part: 'images' });
+    const images = new ImageCollector(docker, writer, engine, {}, ilog);
+    images.follow(events);
+    parts.images = images;
+    schedulers.push(new IntervalScheduler(cfg.collector.images.interval, (t) => images.refresh(t), ilog));
+    stoppers.push(async () => {
+      images.unfollow(events);
+      await images.stop();
+    });
+    void images.refresh(Date.now());
+  }
+
+  if (on.logs) {
+    const llog = log.child({ part: 'logs' });
+    const resume = await logResume(cfg, writer, engine, llog);
+    const logs = new LogCollector(docker, writer, engine, cfg.collector.logs, labelTags, resume, llog);
+    logs.follow(events);
+    parts.logs = logs;
+    schedulers.push(new IntervalScheduler(cfg.collector.interval, (t) => logs.tick(t), llog));
+    stoppers.push(async () => {
+      logs.unfollow(events);
+      await logs.stop();
+    });
+    void logs.start();
+  }
+
+  for (const s of schedulers) s.start();
+  parts.stop = async () => {
+    await Promise.all(schedulers.map((s) => s.stop()));
+    for (const stop of stoppers) await stop();
+  };
+  return parts;
+}

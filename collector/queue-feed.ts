@@ -1,0 +1,136 @@
+/**
+ * Feeds the processor: each cycle's samples as one job, each container event
+ * as one job, on the host's queue shard. Publishing never holds up or fails
+ * a cycle: errors are logged once per outage and the cycle's job is lost
+ * (the next one names the last job that did get through as its predecessor).
+ */
+import type { Logger } from '../common/log.js';
+import { OnceLogger } from '../common/log.js';
+import type { ContainerSample } from '../common/queue/payload.js';
+import type { Config } from '../common/config.js';
+import { SamplesPublisher, type SamplesInput } from '../common/queue/publisher.js';
+import type { Collector, CycleSamples } from './collector.js';
+import type { ContainerMeta } from './container.js';
+import type { DockerEvent, DockerEventStream } from './events.js';
+import { memUsedNoCache, memPercent, sumNet, type StatsSample } from './stats.js';
+
+/** Event attributes worth carrying (the rest are labels: unbounded). */
+const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
+
+export function containerSample(meta: ContainerMeta, sample: StatsSample | undefined, cpu: number | undefined, labelTags: string[]): ContainerSample {
+  const labels: Record<string, string> = {};
+  for (const l of labelTags) if (meta.labels[l] !== undefined) labels[l] = meta.labels[l];
+  const out: ContainerSample = {
+    id: meta.id,
+    name: meta.name,
+    image: meta.image,
+    state: meta.state,
+    labels,
+    startedAt: meta.startedAt || null,
+    finishedAt: meta.finishedAt || null,
+    exitCode: meta.exitCode,
+    oomKilled: meta.oomKilled,
+    restartCount: meta.restartCount,
+    pid: meta.pid,
+    health: meta.health ? { status: meta.health.status, failingStreak: meta.health.failingStreak } : null,
+  };
+  if (sample) {
+    const used = memUsedNoCache(sample.mem);
+    out.cpu = { percent: cpu ?? null };
+    out.mem = { usage: used, limit: sample.mem.limit, percent: memPercent(used, sample.mem.limit) };
+    if (sample.net) {
+      const n = sumNet(sample.net);
+      out.net = { rx: n.rx_bytes, tx: n.tx_bytes };
+    }
+    out.blkio = { read: sample.blkio.readBytes, write: sample.blkio.writeBytes };
+    out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
+  }
+  return out;
+}
+
+export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts']): SamplesInput {
+  return {
+    host: c.host,
+    time: c.time,
+    facts,
+    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.cpuPercent, labelTags)),
+  };
+}
+
+export class QueueFeed {
+  private readonly once: OnceLogger;
+  private inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly publisher: SamplesPublisher,
+    private readonly host: string,
+    private readonly labelTags: string[],
+    private readonly facts: SamplesInput['facts'],
+    private readonly log: Logger,
+  ) {
+    this.once = new OnceLogger(log);
+  }
+
+  private track(p: Promise<unknown>) {
+    const t = p.then(
+      () => this.once.clear('queue', 'publishing to the processor queue works again'),
+      (e) => this.once.raise('queue', 'cannot publish to the processor queue; jobs are lost until Redis answers', { error: (e as Error).message }),
+    );
+    this.inFlight.add(t);
+    void t.then(() => this.inFlight.delete(t));
+  }
+
+  cycle(c: CycleSamples): void {
+    this.track(this.publisher.publishSamples(samplesInput(c, this.labelTags, this.facts)));
+  }
+
+  event(e: DockerEvent): void {
+    if (e.Type !== 'container') return;
+    const attrs = e.Actor.Attributes ?? {};
+    const kept: Record<string, string> = {};
+    for (const k of EVENT_ATTRS) if (attrs[k] !== undefined) kept[k] = attrs[k];
+    const nano = BigInt(e.timeNano ?? e.time * 1e9);
+    this.track(this.publisher.publishEvent({
+      host: this.host,
+      time: Number(nano / 1_000_000n),
+      nano: nano.toString(),
+      type: e.Type,
+      action: e.Action,
+      id: e.Actor.ID,
+      name: attrs.name,
+      image: attrs.image,
+      attributes: kept,
+    }));
+  }
+
+  follow(events: DockerEventStream): void {
+    events.on('event', (e) => this.event(e));
+  }
+
+  /** Waits for the publishes under way. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+}
+
+/** Starts publishing the collector's cycles and events; returns how to stop it. */
+export function startQueueFeed(
+  cfg: Config,
+  host: string,
+  serverVersion: string,
+  collector: Collector,
+  events: DockerEventStream,
+  log: Logger,
+): { stop(): Promise<void> } {
+  const publisher = new SamplesPublisher(cfg);
+  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log);
+  collector.onSamples = (c) => feed.cycle(c);
+  feed.follow(events);
+  return {
+    async stop() {
+      collector.onSamples = undefined;
+      await feed.drain();
+      await publisher.close();
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The `alerter` section of the configuration (docs/alerter.md): routing tree,
+ * receivers, delivery, silences' defaults, recovery actions and the HTTP API.
+ * Kept apart from common/config.ts, which includes it.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseMatcher, type Matcher } from './matchers.js';
+
+const durationValue = (allowZero: boolean) => (v: string | number, ctx: z.RefinementCtx) => {
+  try {
+    const ms = parseDuration(v);
+    if (!allowZero && ms <= 0) throw new Error('must be greater than zero');
+    return ms;
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+};
+const duration = (def: string) => z.union([z.string(), z.number()]).default(def).transform(durationValue(false));
+const durationOrZero = (def: string) => z.union([z.string(), z.number()]).default(def).transform(durationValue(true));
+const optionalDuration = (allowZero: boolean) =>
+  z.union([z.string(), z.number()]).optional().transform((v, ctx) => (v === undefined ? undefined : durationValue(allowZero)(v, ctx)));
+
+/** `severity="critical"`, checked when the config loads. */
+export const MatcherSchema = z.string().transform((s, ctx): Matcher => {
+  try {
+    return parseMatcher(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names: letters, digits, _ . - only');
+
+export interface ChildRoute {
+  receiver?: string;
+  matchers: Matcher[];
+  continue: boolean;
+  groupBy?: string[];
+  groupWait?: number;
+  groupInterval?: number;
+  repeatInterval?: number;
+  routes: ChildRoute[];
+}
+
+/** A child route: unset fields are inherited from its parent. */
+const ChildRouteSchema: z.ZodType<ChildRoute> = z.lazy(() =>
+  z.strictObject({
+    receiver: z.string().min(1).optional(),
+    matchers: z.array(MatcherSchema).default([]),
+    /** keep looking at the next sibling routes after this one matched */
+    continue: z.boolean().default(false),
+    groupBy: z.array(z.string().min(1)).optional(),
+    groupWait: optionalDuration(true),
+    groupInterval: optionalDuration(false),
+    repeatInterval: optionalDuration(false),
+    routes: z.array(ChildRouteSchema).default([]),
+  }),
+) as unknown as z.ZodType<ChildRoute>;
+
+/** The root route matches every alert; its settings are the defaults of the tree. */
+const RootRouteSchema = z.strictObject({
+  /** receiver of alerts no child route takes; empty: such alerts are recorded, not sent */
+  receiver: z.string().default(''),
+  /** labels that make up a group: rule, severity, host, container or any alert label; ["..."] = one group per alert */
+  groupBy: z.array(z.string().min(1)).default(['rule', 'host']),
+  /** wait before the first notification of a new group, for more alerts to join it */
+  groupWait: durationOrZero('30s'),
+  /** wait before notifying about alerts added to a group already notified */
+  groupInterval: duration('5m'),
+  /** a group still firing and unchanged is notified again after this long */
+  repeatInterval: duration('4h'),
+  routes: z.array(ChildRouteSchema).default([]),
+});
+
+const headers = z.record(z.string(), z.string()).default({});
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const EmailSchema = z.strictObject({
+  to: z.array(z.string().min(3)).min(1),
+  /** overrides alerter.smtp.from */
+  from: z.string().default(''),
+});
+
+const WebhookSchema = z.strictObject({
+  url: httpUrl,
+  /** shipwatch: the documented JSON body (docs/alerter.md); slack: a Slack incoming-webhook body */
+  format: z.enum(['shipwatch', 'slack']).default('shipwatch'),
+  headers,
+});
+
+const SmsSchema = z.strictObject({
+  /** the gateway; {{to}} and {{message}} may appear in it (URL-encoded) */
+  url: httpUrl,
+  method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
+  headers,
+  /** request body with {{to}} and {{message}}; empty: none (e.g. GET) */
+  body: z.string().default('{"to":"{{to}}","text":"{{message}}"}'),
+  /** how values are escaped into the body: json (inside a JSON string), form (URL-encoded), raw */
+  encoding: z.enum(['json', 'form', 'raw']).default('json'),
+  to: z.array(z.string().min(1)).min(1),
+  /** characters per message; longer texts are cut */
+  maxLength: z.number().int().min(20).max(1600).default(160),
+});
+
+const PushSchema = z.strictObject({
+  url: httpUrl,
+  /** ntfy: JSON publish to the server root with `topic`; gotify: /message JSON; json: the ntfy fields, generic */
+  format: z.enum(['ntfy', 'gotify', 'json']).default('ntfy'),
+  /** ntfy topic */
+  topic: z.string().default('shipwatch'),
+  headers,
+});
+
+const ReceiverSchema = z.strictObject({
+  name,
+  /** also notify when the alerts of a group resolve */
+  sendResolved: z.boolean().default(true),
+  email: EmailSchema.optional(),
+  webhook: WebhookSchema.optional(),
+  sms: SmsSchema.optional(),
+  push: PushSchema.optional(),
+});
+
+const InhibitSchema = z.strictObject({
+  /** a firing alert matching these... */
+  source: z.array(MatcherSchema).min(1),
+  /** ...mutes the alerts matching these... */
+  target: z.array(MatcherSchema).min(1),
+  /** ...that have the same values of these labels */
+  equal: z.array(z.string().min(1)).default([]),
+});
+
+const ActionRuleSchema = z
+  .strictObject({
+    name,
+    /** alerts this action answers (firing only) */
+    matchers: z.array(MatcherSchema).min(1),
+    /** a file in actions.scriptsDir (resolved path must stay inside it) */
+    script: z.string().min(1).optional(),
+    /** fixed arguments; alert facts come as environment variables, never as arguments */
+    args: z.array(z.string()).default([]),
+    /** a built-in action on the alert's container instead of a script */
+    docker: z.enum(['restart', 'stop', 'start']).optional(),
+  })
+  .refine((r) => (r.script === undefined) !== (r.docker === undefined), { message: 'give exactly one of script or docker' });
+
+const ActionsSchema = z.strictObject({
+  /** directory recovery scripts are taken from; required when a rule names a script */
+  scriptsDir: z.string().default(''),
+  rules: z.array(ActionRuleSchema).default([]),
+  /** a script still running after this is killed with its whole process group */
+  timeout: duration('60s'),
+  /** runs at once per agent */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /** no new action on the same container within this time after one was queued */
+  cooldown: durationOrZero('5m'),
+  /** actions per container within attemptWindow; beyond, the alert is escalated instead */
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+  attemptWindow: duration('1h'),
+  /** bytes of stdout and of stderr kept per run */
+  outputLimit: z.number().int().min(0).max(60_000).default(8192),
+  /** the container must be running (and healthy, if it has a health check) within this after the action */
+  verifyWithin: duration('60s'),
+  /** receiver of "still failing" escalations; empty: the receivers the alert was routed to */
+  escalateTo: z.string().default(''),
+});
+
+export const AlerterSchema = z
+  .strictObject({
+    route: RootRouteSchema.prefault({}),
+    receivers: z.array(ReceiverSchema).default([]),
+    inhibit: z.array(InhibitSchema).default([]),
+    smtp: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(1).max(65_535).default(25),
+        /** TLS from the start (port 465); otherwise STARTTLS when the server offers it */
+        secure: z.boolean().default(false),
+        user: z.string().default(''),
+        password: z.string().default(''),
+        from: z.string().min(3).default('shipwatch@localhost'),
+        timeout: duration('10s'),
+      })
+      .prefault({}),
+    /** links in notifications to the container's dashboard */
+    grafana: z
+      .strictObject({
+        url: z.string().default('http://127.0.0.1:3000'),
+        dashboardUid: z.string().min(1).default('shipwatch-container'),
+      })
+      .prefault({}),
+    delivery: z
+      .strictObject({
+        /** deliveries in flight per alerter */
+        concurrency: z.number().int().min(1).max(256).default(8),
+        /** tries per (notification, receiver, channel), waiting backoff, 2 x backoff, ... in between */
+        attempts: z.number().int().min(1).max(100).default(10),
+        backoff: duration('1s'),
+        /** one HTTP request or SMTP session */
+        timeout: duration('10s'),
+        /** a delivery whose alerter died is taken up again after this */
+        stalledAfter: duration('30s'),
+        /** how long an email waits for the alert's snapshot to appear in InfluxDB */
+        snapshotWait: durationOrZero('2s'),
+      })
+      .prefault({}),
+    actions: ActionsSchema.prefault({}),
+    /** run the recovery agent inside the collector process (or run `npm run agent` on each host) */
+    agent: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    api: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** loopback unless you mean it */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0: any free port */
+        port: z.number().int().min(0).max(65_535).default(9095),
+        /** bearer token for everything but /healthz and /readyz; empty: those answer 401 */
+        token: z.string().default(''),
+      })
+      .prefault({}),
+  })
+  .superRefine((a, ctx) => {
+    const names = new Set<string>();
+    a.receivers.forEach((r, i) => {
+      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['receivers', i, 'name'], message: `duplicate receiver "${r.name}"` });
+      names.add(r.name);
+      if (!r.email && !r.webhook && !r.sms && !r.push) {
+        ctx.addIssue({ code: 'custom', path: ['receivers', i], message: 'a receiver needs at least one of email, webhook, sms, push' });
+      }
+    });
+    const known = (n: string | undefined, p: (string | number)[]) => {
+      if (n && !names.has(n)) ctx.addIssue({ code: 'custom', path: p, message: `unknown receiver "${n}"` });
+    };
+    known(a.route.receiver, ['route', 'receiver']);
+    const walk = (routes: ChildRoute[], p: (string | number)[]) =>
+      routes.forEach((r, i) => {
+        known(r.receiver, [...p, i, 'receiver']);
+        walk(r.routes, [...p, i, 'routes']);
+      });
+    walk(a.route.routes, ['route', 'routes']);
+    known(a.actions.escalateTo, ['actions', 'escalateTo']);
+    checkScripts(a.actions, ctx);
+  });
+
+/** A script must resolve (symlinks followed) to a file inside scriptsDir. */
+function checkScripts(actions: z.infer<typeof ActionsSchema>, ctx: z.RefinementCtx) {
+  const withScript = actions.rules.map((r, i) => [r, i] as const).filter(([r]) => r.script !== undefined);
+  if (withScript.length === 0) return;
+  let dir: string;
+  try {
+    if (!actions.scriptsDir) throw new Error('not set');
+    dir = realpathSync(actions.scriptsDir);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['actions', 'scriptsDir'], message: `needed by rules with a script: ${(e as Error).message}` });
+    return;
+  }
+  for (const [r, i] of withScript) {
+    const p = ['actions', 'rules', i, 'script'];
+    let real: string;
+    try {
+      real = realpathSync(path.resolve(dir, r.script!));
+    } catch {
+      ctx.addIssue({ code: 'custom', path: p, message: `${r.script} does not exist in ${dir}` });
+      continue;
+    }
+    if (!real.startsWith(dir + path.sep)) {
+      ctx.addIssue({ code: 'custom', path: p, message: `${r.script} resolves to ${real}, outside actions.scriptsDir (${dir})` });
+      continue;
+    }
+    const st = statSync(real);
+    if (!st.isFile() || (st.mode & 0o111) === 0) ctx.addIssue({ code: 'custom', path: p, message: `${real} is not an executable file` });
+  }
+}
+
+export type AlerterConfig = z.infer<typeof AlerterSchema>;
+export type ReceiverConfig = AlerterConfig['receivers'][number];
+export type RootRoute = AlerterConfig['route'];
+export type ActionRule = AlerterConfig['actions']['rules'][number];
+export type InhibitRule = AlerterConfig['inhibit'][number];

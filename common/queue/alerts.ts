@@ -1,0 +1,37 @@
+/**
+ * Messages on the alerter's queue: one per alert transition (firing, resolved).
+ * The key is stable for an alert's whole life, so the alerter can de-duplicate
+ * and pair a resolve with its firing.
+ */
+import { z } from 'zod';
+
+export const ALERT_VERSION = 1;
+
+export const AlertMessageSchema = z.object({
+  v: z.literal(ALERT_VERSION),
+  /** rule|host|container */
+  key: z.string().min(1),
+  status: z.enum(['firing', 'resolved']),
+  rule: z.string().min(1),
+  severity: z.enum(['critical', 'warning', 'info']),
+  host: z.string().min(1),
+  container: z.string(),
+  containerId: z.string(),
+  summary: z.string(),
+  /** the value that triggered or last held the condition */
+  value: z.number().nullable(),
+  labels: z.record(z.string(), z.string()),
+  /** ms since epoch: when it started firing */
+  startsAt: z.number(),
+  /** ms since epoch: when it resolved */
+  endsAt: z.number().nullable(),
+  /** readable with the processor's snapshot store */
+  snapshotId: z.string().nullable(),
+});
+
+export type AlertMessage = z.infer<typeof AlertMessageSchema>;
+
+/** Job ID of a transition: adding it twice (a job run again after a crash) keeps one. */
+export function alertJobId(m: Pick<AlertMessage, 'key' | 'status' | 'startsAt'>): string {
+  return `${m.status}-${m.startsAt}-${m.key}`.replace(/:/g, '_');
+}

@@ -1,0 +1,103 @@
+/**
+ * Job payloads on the samples queues, schema version 1 (docs/processor.md).
+ * The processor validates every job it takes; a job that does not match fails
+ * at once with the reason, and is kept in the failed set for inspection.
+ */
+import { z } from 'zod';
+
+export const PAYLOAD_VERSION = 1;
+
+/** A measured value; null or absent: not measured this time (JSON turns NaN into null). */
+const num = z.number().nullable().optional();
+const int = z.number().int();
+
+export const ContainerSampleSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  image: z.string(),
+  /** Docker's State.Status: running, exited, ... */
+  state: z.string().min(1),
+  /** label values copied into tags by the collector (collector.labelTags) */
+  labels: z.record(z.string(), z.string()).optional(),
+  /** ms since epoch; 0 or absent: never */
+  startedAt: num,
+  finishedAt: num,
+  exitCode: num,
+  oomKilled: z.boolean().optional(),
+  restartCount: num,
+  pid: num,
+  health: z.object({ status: z.string(), failingStreak: num }).nullable().optional(),
+  /** present while the container runs */
+  cpu: z.object({ percent: num }).nullable().optional(),
+  mem: z.object({ usage: num, limit: num, percent: num }).nullable().optional(),
+  /** cumulative counters, bytes */
+  net: z.object({ rx: num, tx: num }).nullable().optional(),
+  blkio: z.object({ read: num, write: num }).nullable().optional(),
+  pids: z.object({ current: num, limit: num }).nullable().optional(),
+  /** filesystem bytes used and available to the container, when known */
+  fs: z.object({ usage: num, limit: num }).nullable().optional(),
+});
+
+export const SamplesPayloadSchema = z.object({
+  v: z.literal(PAYLOAD_VERSION),
+  host: z.string().min(1),
+  /** the collection cycle's time, ms since epoch */
+  time: int.positive(),
+  /** job ID of the previous job (samples or event) published for this host; absent after a collector start */
+  prevId: z.string().nullable().optional(),
+  /** facts about the Docker host */
+  facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  containers: z.array(ContainerSampleSchema),
+});
+
+/** One Docker event. */
+export const EventPayloadSchema = z.object({
+  v: z.literal(PAYLOAD_VERSION),
+  host: z.string().min(1),
+  /** ms since epoch */
+  time: int.positive(),
+  /** Docker's timeNano, as a decimal string (exact) */
+  nano: z.string().regex(/^\d{1,30}$/),
+  /** job ID of the previous job (samples or event) published for this host */
+  prevId: z.string().nullable().optional(),
+  type: z.string().min(1),
+  /** e.g. die, oom, "health_status: unhealthy" */
+  action: z.string().min(1),
+  /** the actor: a container ID for container events */
+  id: z.string().min(1),
+  name: z.string().optional(),
+  image: z.string().optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+});
+
+/** Log-match counts of one host's containers over a window, read from InfluxDB. */
+export const LogsPayloadSchema = z.object({
+  v: z.literal(PAYLOAD_VERSION),
+  host: z.string().min(1),
+  time: int.positive(),
+  windowMs: int.positive(),
+  /** container name → matching lines in the window */
+  counts: z.record(z.string(), z.number()),
+});
+
+export type ContainerSample = z.infer<typeof ContainerSampleSchema>;
+export type SamplesPayload = z.infer<typeof SamplesPayloadSchema>;
+export type EventPayload = z.infer<typeof EventPayloadSchema>;
+export type LogsPayload = z.infer<typeof LogsPayloadSchema>;
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function validate<T>(schema: z.ZodType<T>, what: string, data: unknown): Validated<T> {
+  if (data && typeof data === 'object' && 'v' in data && (data as { v: unknown }).v !== PAYLOAD_VERSION) {
+    return { ok: false, reason: `${what} payload: unsupported version ${JSON.stringify((data as { v: unknown }).v)} (this processor reads ${PAYLOAD_VERSION})` };
+  }
+  const r = schema.safeParse(data);
+  if (r.success) return { ok: true, value: r.data };
+  const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  const more = r.error.issues.length > 5 ? ` (+${r.error.issues.length - 5} more)` : '';
+  return { ok: false, reason: `${what} payload invalid: ${issues.join('; ')}${more}` };
+}
+
+export const validateSamples = (d: unknown) => validate(SamplesPayloadSchema, 'samples', d);
+export const validateEvent = (d: unknown) => validate(EventPayloadSchema, 'event', d);
+export const validateLogs = (d: unknown) => validate(LogsPayloadSchema, 'logs', d);
