@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY common common
 COPY collector collector
 COPY processor processor
+COPY alerter alerter
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM ${BASE_IMAGE}
@@ -18,8 +19,9 @@ ENV NODE_ENV=production
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
-# The collector needs the Docker socket, which usually means root or the socket's group;
-# compose sets the user per service. Everything else runs as an unprivileged user.
+# The collector and the recovery agent need the Docker socket, which usually means root or the
+# socket's group; compose sets the user per service. Everything else runs as an unprivileged user.
+# Health checks (compose): node dist/common/healthcheck.js [URL], against health.port's /healthz.
 RUN (id shipwatch >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin shipwatch)
 USER shipwatch
 CMD ["node", "dist/collector/main.js"]

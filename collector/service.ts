@@ -12,6 +12,8 @@ import { startQueueFeed } from './queue-feed.js';
 import { startParts, eventFilters, eventResume, type CollectorParts } from './parts.js';
 import { selectSource } from './sources/select.js';
 import type { EngineInfo } from './points.js';
+import { startAgent } from '../alerter/agent.js';
+import { createRedis } from '../common/queue/connection.js';
 
 /** Waits until Docker answers, retrying with backoff; returns the engine's name and version. */
 export async function engineInfo(docker: Docker, cfg: Config, log: Logger, signal?: AbortSignal): Promise<EngineInfo> {
@@ -61,6 +63,10 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   // The processor's feed: samples and events to the queue (queue.enabled).
   const feed = cfg.queue.enabled ? startQueueFeed(cfg, engine.host, engine.serverVersion, collector, events, log.child({ part: 'queue' })) : undefined;
   const parts = await startParts({ cfg, docker, writer, engine, events, collector, log });
+  // Recovery actions the alerter queues for this host (alerter.agent.enabled; docs/alerter.md).
+  const agent = cfg.alerter.agent.enabled
+    ? await startAgent({ cfg, host: engine.host, docker, writer, log: log.child({ part: 'agent' }) }, () => createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-agent' }))
+    : undefined;
   events.start();
   const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
   // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).
@@ -87,6 +93,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
       await health?.close();
       await scheduler.stop();
       await feed?.stop();
+      await agent?.stop();
       await parts.stop();
       events.stop();
       source.close();

@@ -247,20 +247,34 @@ export const AlerterSchema = z
     checkScripts(a.actions, ctx);
   });
 
-/** A script must resolve (symlinks followed) to a file inside scriptsDir. */
+/**
+ * A script must stay inside scriptsDir: checked on the path as written by
+ * every component, and with symlinks resolved wherever the directory exists
+ * (the agent's host; the agent checks again before each run). Components on
+ * other machines load the same file without the scripts.
+ */
 function checkScripts(actions: z.infer<typeof ActionsSchema>, ctx: z.RefinementCtx) {
   const withScript = actions.rules.map((r, i) => [r, i] as const).filter(([r]) => r.script !== undefined);
   if (withScript.length === 0) return;
-  let dir: string;
-  try {
-    if (!actions.scriptsDir) throw new Error('not set');
-    dir = realpathSync(actions.scriptsDir);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', path: ['actions', 'scriptsDir'], message: `needed by rules with a script: ${(e as Error).message}` });
+  if (!actions.scriptsDir) {
+    ctx.addIssue({ code: 'custom', path: ['actions', 'scriptsDir'], message: 'needed by rules with a script: not set' });
     return;
+  }
+  const written = path.resolve(actions.scriptsDir);
+  let dir: string | undefined;
+  try {
+    dir = realpathSync(written);
+  } catch {
+    dir = undefined;
   }
   for (const [r, i] of withScript) {
     const p = ['actions', 'rules', i, 'script'];
+    const lexical = path.resolve(written, r.script!);
+    if (!lexical.startsWith(written + path.sep)) {
+      ctx.addIssue({ code: 'custom', path: p, message: `${r.script} is outside actions.scriptsDir (${written})` });
+      continue;
+    }
+    if (!dir) continue;
     let real: string;
     try {
       real = realpathSync(path.resolve(dir, r.script!));

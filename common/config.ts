@@ -173,8 +173,8 @@ const ProcessorSchema = z.strictObject({
   thresholds: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** metrics fed to the dynamic-threshold detector (each costs a series in InfluxDB) */
-      metrics: z.array(processorMetric).default(['cpu_percent', 'mem_usage', 'net_rx_rate', 'net_tx_rate']),
+      /** metrics fed to the dynamic-threshold detector (each costs a point per sample in InfluxDB) */
+      metrics: z.array(processorMetric).default(['cpu_percent', 'mem_usage']),
       /** samples learned before a metric may alert */
       warmupSamples: z.number().int().min(1).default(60),
       /** samples outside the band in a row before an anomaly */

@@ -296,14 +296,13 @@ export const ROLLUP_FIELDS = {
   delta: 'delta',
 } as const;
 
+/** The sample's value is in shipwatch_rollup (same tags and time). */
 export const THRESHOLD_FIELDS = {
-  value: 'value',
   baseline: 'baseline',
   lower: 'lower',
   upper: 'upper',
+  /** distance beyond the band in robust scale units; 0 inside */
   score: 'score',
-  warm: 'warm',
-  outside: 'outside',
   /** true on the sample where an anomaly was raised */
   anomaly: 'anomaly',
 } as const;

@@ -1,0 +1,250 @@
+/**
+ * The alerter's HTTP API (express): health, Prometheus metrics, alerts and
+ * acknowledgements, silences, snapshots, recovery runs. Everything but
+ * /healthz and /readyz needs `Authorization: Bearer <alerter.api.token>`;
+ * bodies are validated and a 400 says what is wrong.
+ */
+import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { z } from 'zod';
+import type { InfluxQL } from '../common/influx/query.js';
+import { ident, literal } from '../common/influx/query.js';
+import { ALERTER_MEASUREMENT, TAG } from '../common/schema.js';
+import type { RedisClient } from '../common/queue/connection.js';
+import { parseDuration } from '../common/duration.js';
+import { MatcherSchema } from '../common/config-alerter.js';
+import { formatMatcher } from '../common/matchers.js';
+import { readSnapshot } from '../processor/snapshot-store.js';
+import type { AlerterStore } from './store.js';
+import type { AlerterMetrics } from './metrics.js';
+import { silenceState, silencedBy, type Silence } from './silences.js';
+import { isAcked, type AlertRecord } from './record.js';
+import { alertLabels } from './labels.js';
+import type { Logger } from '../common/log.js';
+
+export interface ApiDeps {
+  host: string;
+  port: number;
+  token: string;
+  store: AlerterStore;
+  redis: RedisClient;
+  query: InfluxQL;
+  metrics: AlerterMetrics;
+  log: Logger;
+  now?: () => number;
+}
+
+const AckSchema = z.strictObject({
+  by: z.string().min(1).max(200),
+  comment: z.string().max(2000).default(''),
+});
+
+const when = z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+
+const SilenceSchema = z
+  .strictObject({
+    matchers: z.array(MatcherSchema).min(1),
+    /** default: now */
+    startsAt: when.optional(),
+    /** give endsAt or duration */
+    endsAt: when.optional(),
+    duration: z.string().optional(),
+    createdBy: z.string().min(1).max(200),
+    comment: z.string().min(1).max(2000),
+  })
+  .transform((s, ctx) => {
+    let endsAt = s.endsAt;
+    if (s.duration !== undefined) {
+      try {
+        endsAt = (s.startsAt ?? Date.now()) + parseDuration(s.duration);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['duration'], message: (e as Error).message });
+        return z.NEVER;
+      }
+    }
+    if (endsAt === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'give endsAt or duration' });
+      return z.NEVER;
+    }
+    return { ...s, endsAt };
+  });
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+
+function badRequest(res: Response, error: z.ZodError) {
+  res.status(400).json({
+    error: 'invalid request',
+    issues: error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message })),
+  });
+}
+
+const alertView = (r: AlertRecord, silenced: string[]) => ({
+  ...r.msg,
+  startsAt: new Date(r.msg.startsAt).toISOString(),
+  endsAt: r.msg.endsAt ? new Date(r.msg.endsAt).toISOString() : null,
+  receivedAt: new Date(r.receivedAt).toISOString(),
+  acknowledged: isAcked(r),
+  ack: r.ack,
+  silencedBy: silenced,
+});
+
+const silenceView = (s: Silence, now: number) => ({
+  ...s,
+  matchers: s.matchers.map(formatMatcher),
+  startsAt: new Date(s.startsAt).toISOString(),
+  endsAt: new Date(s.endsAt).toISOString(),
+  createdAt: new Date(s.createdAt).toISOString(),
+  state: silenceState(s, now),
+});
+
+export function apiApp(d: ApiDeps): express.Express {
+  const now = d.now ?? Date.now;
+  const app = express();
+  app.disable('x-powered-by');
+  const wrap = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', wrap(async (_req, res) => {
+    try {
+      await Promise.race([d.redis.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+      res.json({ status: 'ready', redis: 'ok' });
+    } catch (e) {
+      res.status(503).json({ status: 'not ready', redis: (e as Error).message });
+    }
+  }));
+
+  // Compared as hashes: constant time whatever the length of what was sent.
+  const expected = d.token ? sha(d.token) : undefined;
+  app.use((req, res, next) => {
+    const m = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
+    if (!expected || !m || !timingSafeEqual(sha(m[1]), expected)) {
+      res.status(401).set('www-authenticate', 'Bearer').json({ error: expected ? 'missing or wrong bearer token' : 'no API token configured (alerter.api.token)' });
+      return;
+    }
+    next();
+  });
+
+  app.get('/metrics', wrap(async (_req, res) => {
+    res.set('content-type', d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  }));
+
+  app.get('/api/alerts', wrap(async (req, res) => {
+    const status = typeof req.query.status === 'string' ? req.query.status : undefined;
+    const silences = await d.store.silences();
+    const t = now();
+    const list = (await d.store.alerts())
+      .filter((r) => !status || r.msg.status === status)
+      .sort((a, b) => b.msg.startsAt - a.msg.startsAt)
+      .map((r) => alertView(r, silencedBy(alertLabels(r.msg), silences, t)));
+    res.json({ alerts: list });
+  }));
+
+  app.get('/api/alerts/:key', wrap(async (req, res) => {
+    const r = await d.store.getAlert(String(req.params.key));
+    if (!r) return res.status(404).json({ error: 'no such alert' });
+    res.json(alertView(r, silencedBy(alertLabels(r.msg), await d.store.silences(), now())));
+  }));
+
+  app.post('/api/alerts/:key/ack', express.json({ limit: '16kb' }), wrap(async (req, res) => {
+    const body = AckSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(res, body.error);
+    const r = await d.store.getAlert(String(req.params.key));
+    if (!r) return res.status(404).json({ error: 'no such alert' });
+    if (r.msg.status !== 'firing') return res.status(409).json({ error: 'the alert is not firing' });
+    r.ack = { by: body.data.by, comment: body.data.comment, at: now(), startsAt: r.msg.startsAt };
+    await d.store.putAlert(r);
+    d.log.info({ key: r.msg.key, by: body.data.by }, 'alert acknowledged');
+    res.json(alertView(r, []));
+  }));
+
+  app.get('/api/silences', wrap(async (_req, res) => {
+    const t = now();
+    res.json({ silences: (await d.store.silences()).sort((a, b) => b.createdAt - a.createdAt).map((s) => silenceView(s, t)) });
+  }));
+
+  app.post('/api/silences', express.json({ limit: '64kb' }), wrap(async (req, res) => {
+    const body = SilenceSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(res, body.error);
+    const t = now();
+    const s: Silence = {
+      id: randomUUID(),
+      matchers: body.data.matchers,
+      startsAt: body.data.startsAt ?? t,
+      endsAt: body.data.endsAt,
+      createdBy: body.data.createdBy,
+      comment: body.data.comment,
+      createdAt: t,
+    };
+    if (s.endsAt <= s.startsAt) {
+      return res.status(400).json({ error: 'invalid request', issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
+    }
+    await d.store.putSilence(s);
+    d.log.info({ silence: s.id, by: s.createdBy, matchers: s.matchers.map(formatMatcher) }, 'silence created');
+    res.status(201).json(silenceView(s, t));
+  }));
+
+  app.delete('/api/silences/:id', wrap(async (req, res) => {
+    if (!(await d.store.deleteSilence(String(req.params.id)))) return res.status(404).json({ error: 'no such silence' });
+    res.status(204).end();
+  }));
+
+  app.get('/api/snapshots/:id', wrap(async (req, res) => {
+    const s = await readSnapshot(d.query, String(req.params.id));
+    if (!s) return res.status(404).json({ error: 'no such snapshot' });
+    res.json(s);
+  }));
+
+  app.get('/api/recovery-runs', wrap(async (req, res) => {
+    const q = z.object({
+      container: z.string().optional(),
+      host: z.string().optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }).safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error);
+    const where = [
+      q.data.container ? `${ident(TAG.containerName)} = ${literal(q.data.container)}` : '',
+      q.data.host ? `${ident(TAG.engineHost)} = ${literal(q.data.host)}` : '',
+    ].filter(Boolean);
+    const rows = await d.query.rows(
+      `SELECT * FROM ${ident(ALERTER_MEASUREMENT.recoveryRun)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC LIMIT ${q.data.limit}`,
+    ).catch((e: Error) => {
+      // No run yet: the measurement does not exist.
+      if (/not found|does not exist/i.test(e.message)) return [];
+      throw e;
+    });
+    res.json({ runs: rows });
+  }));
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === 'entity.parse.failed') return res.status(400).json({ error: 'invalid request', issues: [{ path: '(body)', message: 'not valid JSON' }] });
+    d.log.error({ err: err.message }, 'API request failed');
+    res.status(err.status && err.status < 500 ? err.status : 500).json({ error: err.status && err.status < 500 ? err.message : 'internal error' });
+  });
+  return app;
+}
+
+export async function startApi(d: ApiDeps): Promise<{ port: number; close(): Promise<void> }> {
+  const app = apiApp(d);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(d.port, d.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  d.log.info({ host: d.host, port, auth: d.token ? 'bearer' : 'no token set: API closed' }, 'alerter API listening');
+  return {
+    port,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}

@@ -1,0 +1,41 @@
+/** What the alerter's parts share: configuration, state, queues, output. */
+import type { Queue } from 'bullmq';
+import type { AlerterConfig, ReceiverConfig } from '../common/config-alerter.js';
+import type { Logger } from '../common/log.js';
+import type { AlerterStore } from './store.js';
+import type { Router } from './routing.js';
+import type { AlerterMetrics } from './metrics.js';
+import type { Notification } from './notification.js';
+import { CHANNELS, deliveryId, deliveryJobId, type DeliveryJob, type FlushJob } from './queues.js';
+
+export interface LineOut {
+  write(lines: string[]): void;
+}
+
+export interface AlerterContext {
+  cfg: AlerterConfig;
+  store: AlerterStore;
+  router: Router;
+  receivers: Map<string, ReceiverConfig>;
+  flushQueue: Queue<FlushJob>;
+  deliveryQueue: Queue<DeliveryJob>;
+  writer: LineOut;
+  metrics: AlerterMetrics;
+  log: Logger;
+  now: () => number;
+}
+
+/** Queues one delivery per channel of the notification's receiver; adding the same notification again adds nothing. */
+export async function enqueueNotification(ctx: AlerterContext, n: Notification): Promise<number> {
+  const r = ctx.receivers.get(n.receiver);
+  if (!r) return 0;
+  const jobs = CHANNELS.filter((c) => r[c]).map((channel) => ({
+    name: channel,
+    data: { n, channel },
+    opts: { jobId: deliveryJobId(deliveryId(n, channel)) },
+  }));
+  if (jobs.length) await ctx.deliveryQueue.addBulk(jobs);
+  ctx.metrics.notifications.inc({ reason: n.reason });
+  ctx.log.info({ notification: n.id, receiver: n.receiver, reason: n.reason, alerts: n.alerts.length, channels: jobs.map((j) => j.name) }, 'notification queued');
+  return jobs.length;
+}

@@ -1,0 +1,90 @@
+/**
+ * Runs one scheduled flush of a group: works out what its receiver must be
+ * told (silences and inhibition applied, dedup in dedup.ts), queues the
+ * deliveries and schedules the next flush groupInterval later while alerts
+ * remain. Everything derives from the flush's scheduled time, so a flush run
+ * again after a crash queues the same deliveries (same job IDs) or none.
+ */
+import { planFlush } from './dedup.js';
+import { alertLabels } from './labels.js';
+import { silencedBy } from './silences.js';
+import { isInhibited } from './inhibit.js';
+import { notifiedAlert, NOTIFICATION_VERSION, type Notification } from './notification.js';
+import { enqueueNotification, type AlerterContext } from './context.js';
+import { flushJobId } from './ingest.js';
+import type { FlushJob } from './queues.js';
+import type { AlertRecord } from './record.js';
+
+export class GroupFlusher {
+  constructor(private readonly ctx: AlerterContext) {}
+
+  /** Keys of the alerts silenced or inhibited now. */
+  async muted(records: AlertRecord[], now: number): Promise<Set<string>> {
+    const { store, cfg } = this.ctx;
+    const silences = await store.silences();
+    const firing = cfg.inhibit.length
+      ? (await store.alerts()).filter((r) => r.msg.status === 'firing').map((r) => ({ key: r.msg.key, labels: alertLabels(r.msg) }))
+      : [];
+    const out = new Set<string>();
+    for (const r of records) {
+      const labels = alertLabels(r.msg);
+      if (silencedBy(labels, silences, now).length || isInhibited(labels, r.msg.key, firing, cfg.inhibit)) out.add(r.msg.key);
+    }
+    return out;
+  }
+
+  async handle(job: FlushJob): Promise<string> {
+    const { store, router, log } = this.ctx;
+    const group = await store.group(job.groupId);
+    if (!group || group.pending !== job.at) return 'stale';
+    const route = router.byId(group.routeId);
+    if (!route) {
+      // The route tree changed under the group: its alerts join current groups when they next change.
+      await store.deleteGroup(group.id);
+      return 'route gone';
+    }
+    const keys = await store.members(group.id);
+    const records = (await Promise.all(keys.map((k) => store.getAlert(k)))).filter((r): r is AlertRecord => !!r);
+    const receiver = this.ctx.receivers.get(route.receiver);
+    const now = this.ctx.now();
+    const plan = planFlush({
+      records,
+      muted: await this.muted(records, now),
+      prev: group.notified,
+      now: job.at,
+      repeatInterval: route.repeatInterval,
+      sendResolved: receiver?.sendResolved ?? true,
+    });
+    if (plan.reason && route.receiver) {
+      const g = this.ctx.cfg.grafana;
+      const n: Notification = {
+        v: NOTIFICATION_VERSION,
+        id: `n-${group.id}-${job.at}`,
+        kind: 'alert',
+        status: plan.firing.length ? 'firing' : 'resolved',
+        reason: plan.reason,
+        receiver: route.receiver,
+        groupKey: group.id,
+        groupLabels: group.labels,
+        alerts: [...plan.firing, ...plan.resolved].map((r) => notifiedAlert(r, g)),
+        time: job.at,
+        recovery: null,
+      };
+      await enqueueNotification(this.ctx, n);
+    }
+    const gone = new Set(plan.drop);
+    const remaining = keys.filter((k) => !gone.has(k) && records.some((r) => r.msg.key === k));
+    if (remaining.length === 0) {
+      await store.deleteGroup(group.id);
+      return plan.reason ?? 'quiet';
+    }
+    // After a long stop, skip the missed ticks rather than running them all.
+    let next = job.at + route.groupInterval;
+    if (next < now) next = now + route.groupInterval - ((now - job.at) % route.groupInterval);
+    // The next job first: a crash before the state is written leaves a spare job, never none.
+    await this.ctx.flushQueue.add('flush', { groupId: group.id, at: next }, { jobId: flushJobId(group.id, next), delay: Math.max(0, next - now) });
+    await store.afterFlush(group.id, plan.notified, plan.drop, next);
+    log.debug({ group: group.id, reason: plan.reason, next }, 'group flushed');
+    return plan.reason ?? 'quiet';
+  }
+}

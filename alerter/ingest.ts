@@ -1,0 +1,51 @@
+/**
+ * Takes one alert transition from the processor: records it (duplicates and
+ * stale messages change nothing), adds it to the group of each route it
+ * matches, schedules the group's first flush after groupWait (a delayed job in
+ * Redis, so the timer survives a restart), and hands firing alerts to the
+ * recovery dispatcher.
+ */
+import { UnrecoverableError } from 'bullmq';
+import { AlertMessageSchema, type AlertMessage } from '../common/queue/alerts.js';
+import { applyTransition, type Change } from './record.js';
+import { alertLabels } from './labels.js';
+import { groupOf } from './grouping.js';
+import type { AlerterContext } from './context.js';
+import type { ActionDispatcher } from './dispatcher.js';
+
+export const flushJobId = (groupId: string, at: number) => `f-${groupId}-${at}`;
+
+export class AlertIngest {
+  constructor(private readonly ctx: AlerterContext, private readonly actions: ActionDispatcher | undefined) {}
+
+  async handle(data: unknown): Promise<Change> {
+    const parsed = AlertMessageSchema.safeParse(data);
+    if (!parsed.success) {
+      const why = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new UnrecoverableError(`alert message invalid: ${why}`);
+    }
+    const msg: AlertMessage = parsed.data;
+    const { store, router, log, metrics } = this.ctx;
+    const now = this.ctx.now();
+    const { change, record } = applyTransition(await store.getAlert(msg.key), msg, now);
+    metrics.alerts.inc({ status: msg.status, change });
+    if (change === 'duplicate' || change === 'stale') {
+      log.debug({ key: msg.key, status: msg.status, change }, 'alert unchanged');
+      return change;
+    }
+    await store.putAlert(record);
+    const labels = alertLabels(msg);
+    const routes = router.match(labels);
+    for (const route of routes) {
+      const g = groupOf(route, labels);
+      const group = await store.join(g.id, g.routeId, g.labels, msg.key);
+      if (group.pending) continue;
+      const at = now + (group.flushed ? route.groupInterval : route.groupWait);
+      const pending = await store.claimFlush(g.id, at);
+      await this.ctx.flushQueue.add('flush', { groupId: g.id, at: pending }, { jobId: flushJobId(g.id, pending), delay: Math.max(0, pending - now) });
+    }
+    log.info({ key: msg.key, status: msg.status, change, routes: routes.map((r) => r.id) }, 'alert');
+    if (msg.status === 'firing' && this.actions) await this.actions.onFiring(record, labels, routes);
+    return change;
+  }
+}

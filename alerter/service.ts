@@ -1,0 +1,130 @@
+/**
+ * Wires the alerter: Redis, the alert queue's consumer, group flushes,
+ * deliveries, recovery dispatch and results, InfluxDB output and the API.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { InfluxWriter } from '../common/influx/writer.js';
+import { createRedis, type RedisClient } from '../common/queue/connection.js';
+import { ALERTS_QUEUE } from '../common/queue/names.js';
+import { AlerterStore } from './store.js';
+import { Router } from './routing.js';
+import { AlerterMetrics } from './metrics.js';
+import { AlertIngest } from './ingest.js';
+import { GroupFlusher } from './flusher.js';
+import { Deliverer } from './delivery.js';
+import { ActionDispatcher } from './dispatcher.js';
+import { startApi } from './api.js';
+import type { AlerterContext } from './context.js';
+import { FLUSH_QUEUE, DELIVERY_QUEUE, RESULTS_QUEUE, alertsPrefix, type ActionResult, type DeliveryJob, type FlushJob } from './queues.js';
+
+/** Runs tasks one after another: alert intake and group flushes touch the same groups. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export interface RunningAlerter {
+  ctx: AlerterContext;
+  redis: RedisClient;
+  apiPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startAlerterParts(cfg: Config, log: Logger): Promise<RunningAlerter> {
+  const a = cfg.alerter;
+  const writer = new InfluxWriter(cfg.influx, log.child({ part: 'influx' }));
+  writer.ensureDatabase().catch((e) => log.error({ err: e }, 'could not create the InfluxDB database'));
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-alerter' });
+  redis.on('error', (e: Error) => log.debug({ err: e.message }, 'redis'));
+  const prefix = alertsPrefix(cfg.redis.prefix);
+  const keep = { removeOnComplete: { age: 2 * 86_400 }, removeOnFail: { count: 10_000 } };
+  const flushQueue = new Queue<FlushJob>(FLUSH_QUEUE, {
+    connection: redis, prefix, defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, ...keep },
+  });
+  const deliveryQueue = new Queue<DeliveryJob>(DELIVERY_QUEUE, {
+    connection: redis, prefix, defaultJobOptions: { attempts: a.delivery.attempts, backoff: { type: 'exponential', delay: a.delivery.backoff }, ...keep },
+  });
+  const depthQueues = [new Queue(ALERTS_QUEUE, { connection: redis, prefix }), flushQueue, deliveryQueue, new Queue(RESULTS_QUEUE, { connection: redis, prefix })];
+  for (const q of depthQueues) q.on('error', () => {});
+  const metrics = new AlerterMetrics(async () => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const q of depthQueues) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    return out;
+  });
+  const ctx: AlerterContext = {
+    cfg: a,
+    store: new AlerterStore(redis, cfg.redis.prefix),
+    router: new Router(a.route),
+    receivers: new Map(a.receivers.map((r) => [r.name, r])),
+    flushQueue,
+    deliveryQueue,
+    writer,
+    metrics,
+    log,
+    now: Date.now,
+  };
+  const dispatcher = a.actions.rules.length ? new ActionDispatcher(ctx, redis, cfg.redis.prefix) : undefined;
+  const ingest = new AlertIngest(ctx, dispatcher);
+  const flusher = new GroupFlusher(ctx);
+  const deliverer = new Deliverer(ctx, writer.query);
+  const serial = new Serial();
+
+  const onError = (what: string) => (e: Error) => log.debug({ err: e.message }, what);
+  const workers: Worker[] = [
+    new Worker(ALERTS_QUEUE, (job: Job) => serial.run(() => ingest.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
+    new Worker<FlushJob>(FLUSH_QUEUE, (job) => serial.run(() => flusher.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
+    new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => deliverer.process(job), {
+      connection: redis,
+      prefix,
+      concurrency: a.delivery.concurrency,
+      lockDuration: a.delivery.stalledAfter,
+      stalledInterval: a.delivery.stalledAfter,
+      maxStalledCount: 5,
+      autorun: false,
+    }),
+  ];
+  if (dispatcher) {
+    workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial.run(() => dispatcher.onResult(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }));
+  }
+  for (const w of workers) {
+    w.on('error', onError(w.name));
+    w.on('failed', (job, e) => {
+      if (w.name !== DELIVERY_QUEUE) log.error({ queue: w.name, job: job?.id, err: e.message }, 'job failed');
+    });
+    void w.run();
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const api = a.api.enabled
+    ? await startApi({ host: a.api.host, port: a.api.port, token: a.api.token, store: ctx.store, redis, query: writer.query, metrics, log: log.child({ part: 'api' }) })
+    : undefined;
+  const pruner = setInterval(() => void ctx.store.prune(Date.now()).catch(() => {}), 3_600_000);
+  pruner.unref();
+  log.info({ receivers: a.receivers.map((r) => r.name), actions: a.actions.rules.length, api: api?.port }, 'alerter taking alerts');
+  return {
+    ctx,
+    redis,
+    apiPort: api?.port,
+    async stop() {
+      clearInterval(pruner);
+      await api?.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await dispatcher?.close();
+      await Promise.all(depthQueues.map((q) => q.close()));
+      deliverer.close();
+      const lost = await writer.close();
+      if (lost) log.warn({ lost }, 'points not written at shutdown');
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export async function startAlerter(cfg: Config, log: Logger) {
+  const a = await startAlerterParts(cfg, log);
+  return () => a.stop();
+}

@@ -1,0 +1,210 @@
+/**
+ * Rule evaluation (pure): turns a container's state and this sample's
+ * rollups, thresholds and trends into conditions for the alert book. Static
+ * rules come from processor.rules; the fault rules are built in.
+ */
+import type { Config } from '../common/config.js';
+import type { ThresholdResult } from './thresholds/index.js';
+import type { Condition } from './alerts.js';
+import type { ContainerState } from './state.js';
+import type { Rollup } from './rollup.js';
+import type { Trend } from './predict.js';
+
+export type StaticRule = Config['processor']['rules'][number];
+export type Faults = Config['processor']['faults'];
+
+/** Names of the built-in rules (alert rule tag). */
+export const RULE = {
+  died: 'died',
+  oom: 'oom',
+  restartLoop: 'restart_loop',
+  unhealthy: 'unhealthy',
+  logErrors: 'log_errors',
+  /** anomaly.<metric> */
+  anomaly: 'anomaly',
+  /** exhaustion.<metric> */
+  exhaustion: 'exhaustion',
+} as const;
+
+export interface SampleEval {
+  rollups: Record<string, Rollup>;
+  thresholds: Record<string, ThresholdResult>;
+  trends: Record<string, { trend: Trend; limit: number }>;
+}
+
+const globCache = new Map<string, RegExp>();
+export function globMatch(glob: string, s: string): boolean {
+  if (glob === '*') return true;
+  let re = globCache.get(glob);
+  if (!re) {
+    re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    globCache.set(glob, re);
+  }
+  return re.test(s);
+}
+
+export function compare(op: StaticRule['op'], a: number, b: number): boolean {
+  switch (op) {
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '==': return a === b;
+    case '!=': return a !== b;
+  }
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+const fmtDuration = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
+
+function base(c: ContainerState) {
+  return { container: c.name, containerId: c.id, labels: c.labels };
+}
+
+/**
+ * Conditions that are false are only needed where an alert may be pending or
+ * firing (`known`: the container has one): skipping the rest keeps the
+ * per-sample cost low.
+ */
+function push(out: Condition[], known: boolean, c: Condition): void {
+  if (c.active || known) out.push(c);
+}
+
+/** Static threshold rules: absent values (a stopped container) count as false. */
+export function staticConditions(c: ContainerState, ev: SampleEval, rules: StaticRule[], known = true): Condition[] {
+  const out: Condition[] = [];
+  for (const r of rules) {
+    if (!globMatch(r.containers, c.name)) continue;
+    const ru = ev.rollups[r.metric];
+    const v = ru ? ru[r.aggregate] : undefined;
+    const active = v !== undefined && Number.isFinite(v) && compare(r.op, v, r.value);
+    push(out, known, {
+      ...base(c),
+      labels: Object.keys(r.labels).length ? { ...c.labels, ...r.labels } : c.labels,
+      rule: r.name,
+      active,
+      severity: r.severity,
+      summary: () => `${r.metric}${r.aggregate === 'value' ? '' : ` ${r.aggregate}`} ${v === undefined ? 'n/a' : fmt(v)} ${r.op} ${r.value}`,
+      value: v ?? null,
+      forMs: r.for,
+    });
+  }
+  return out;
+}
+
+/** Faults that events and samples both move: unexpected death and OOM kill. */
+export function deathConditions(c: ContainerState, f: Faults, known = true): Condition[] {
+  const out: Condition[] = [];
+  if (f.died.enabled) {
+    const d = c.died;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.died,
+      active: !!d,
+      severity: f.died.severity,
+      summary: () => d
+        ? d.signal
+          ? `${c.name} was killed (signal ${d.signal}, exit code ${d.exitCode ?? '?'}) without a stop request`
+          : `${c.name} exited unexpectedly with code ${d.exitCode ?? '?'}`
+        : `${c.name} runs again`,
+      value: d?.exitCode ?? null,
+      forMs: 0,
+      since: d?.t,
+      resolvedAt: c.info.startedAt || undefined,
+    });
+  }
+  if (f.oom.enabled) {
+    push(out, known, {
+      ...base(c),
+      rule: RULE.oom,
+      active: !!c.oom?.active,
+      severity: f.oom.severity,
+      summary: () => c.oom?.active ? `${c.name} was killed for running out of memory` : `${c.name} runs again after its OOM kill`,
+      value: c.info.memLimit,
+      forMs: 0,
+      since: c.oom?.t,
+      resolvedAt: c.oom ? Math.max(c.oom.t, c.info.startedAt) : undefined,
+    });
+  }
+  return out;
+}
+
+/** Faults judged on each sample: restart loop, unhealthy, anomaly, predicted exhaustion. */
+export function sampleFaultConditions(c: ContainerState, ev: SampleEval, f: Faults, horizonMs: number, known = true): Condition[] {
+  const out: Condition[] = [];
+  if (f.restartLoop.enabled) {
+    const n = c.rs.length;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.restartLoop,
+      active: n >= f.restartLoop.count,
+      severity: f.restartLoop.severity,
+      summary: () => `${c.name} restarted ${n} times in ${fmtDuration(f.restartLoop.window / 1000)}`,
+      value: n,
+      forMs: 0,
+    });
+  }
+  if (f.unhealthy.enabled) {
+    const h = c.info.health;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.unhealthy,
+      active: h?.status === 'unhealthy' && c.state === 'running',
+      severity: f.unhealthy.severity,
+      summary: () => `${c.name} health is ${h?.status ?? 'unknown'}${h?.failingStreak ? ` (${h.failingStreak} failed probes in a row)` : ''}`,
+      value: h?.failingStreak ?? null,
+      forMs: f.unhealthy.for,
+    });
+  }
+  if (f.anomaly.enabled) {
+    for (const [metric, m] of Object.entries(c.m)) {
+      const r = ev.thresholds[metric];
+      if (!r && !m.an) continue;
+      push(out, known, {
+        ...base(c),
+        rule: `${RULE.anomaly}.${metric}`,
+        active: !!m.an,
+        severity: f.anomaly.severity,
+        summary: () => r
+          ? `${metric} ${fmt(ev.rollups[metric]?.value ?? NaN)} outside its usual band ${fmt(r.lower)}..${fmt(r.upper)} (score ${fmt(r.score)})`
+          : `${metric} no longer measured`,
+        value: ev.rollups[metric]?.value ?? null,
+        forMs: 0,
+      });
+    }
+  }
+  if (f.exhaustion.enabled) {
+    for (const [metric, m] of Object.entries(c.m)) {
+      if (!m.p) continue;
+      const tr = ev.trends[metric];
+      const eta = tr?.trend.eta;
+      push(out, known, {
+        ...base(c),
+        rule: `${RULE.exhaustion}.${metric}`,
+        active: eta !== undefined && eta * 1000 <= horizonMs,
+        severity: f.exhaustion.severity,
+        summary: () => tr && eta !== undefined
+          ? `${metric} will reach its limit ${fmt(tr.limit)} in about ${fmtDuration(eta)} at the current trend`
+          : `${metric} is not on course to its limit`,
+        value: eta ?? null,
+        forMs: 0,
+      });
+    }
+  }
+  return out;
+}
+
+/** Log error rate (matching lines per minute) against processor.faults.logErrors.rate. */
+export function logConditions(c: ContainerState, f: Faults, known = true): Condition[] {
+  const logs = c.logs;
+  if (!f.logErrors.enabled || !logs) return [];
+  return [{
+    ...base(c),
+    rule: RULE.logErrors,
+    active: logs.rate > f.logErrors.rate,
+    severity: f.logErrors.severity,
+    summary: () => `${c.name} logs ${fmt(logs.rate)} matching lines per minute (limit ${f.logErrors.rate})`,
+    value: logs.rate,
+    forMs: 0,
+  }];
+}

@@ -1,0 +1,83 @@
+/** Wires the processor: Redis, the shard consumers, InfluxDB, the alert queue and the log-rate scanner. */
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { InfluxWriter } from '../common/influx/writer.js';
+import { setupRetention, MeasurementRouter, type LineSink } from '../common/influx/retention.js';
+import { startHealthServer } from '../common/health.js';
+import { PROCESSOR_MEASUREMENT } from '../common/schema.js';
+import { createRedis, type RedisClient } from '../common/queue/connection.js';
+import { SamplesPublisher } from '../common/queue/publisher.js';
+import { HostEngine } from './engine.js';
+import { StateStore } from './store.js';
+import { AlertPublisher } from './alert-publisher.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { ShardConsumer } from './consumer.js';
+import { LogRateScanner } from './log-scanner.js';
+
+/** How long a job may hold its host's lock; well above any job's run time. */
+const LOCK_TTL_MS = 30_000;
+
+export interface RunningProcessor {
+  consumer: ShardConsumer;
+  writer: InfluxWriter;
+  redis: RedisClient;
+  store: StateStore;
+  stop(): Promise<void>;
+}
+
+export async function startProcessorParts(cfg: Config, log: Logger): Promise<RunningProcessor> {
+  const writer = new InfluxWriter(cfg.influx, log.child({ part: 'influx' }));
+  writer.ensureDatabase().catch((e) => log.error({ err: e }, 'could not create the InfluxDB database'));
+  // Rollups go to a retention policy of their own once it exists (docs/retention.md).
+  const retentionAbort = new AbortController();
+  const retention = cfg.influx.retention.manage
+    ? setupRetention(cfg.influx, log.child({ part: 'retention' }), retentionAbort.signal)
+    : Promise.resolve({ rollupReady: true, changes: [] });
+  const rollupRp = cfg.influx.rollupRetentionPolicy !== cfg.influx.retentionPolicy ? cfg.influx.rollupRetentionPolicy : '';
+  const rollupWriter = rollupRp ? new InfluxWriter({ ...cfg.influx, retentionPolicy: rollupRp }, log.child({ part: 'influx-rollup' })) : undefined;
+  const out: LineSink = rollupWriter
+    ? new MeasurementRouter(writer, [PROCESSOR_MEASUREMENT.rollup], retention.then((r) => (r.rollupReady ? rollupWriter : writer)))
+    : writer;
+  // Take jobs once retention is set up, or after a while without InfluxDB (rollups then wait in the router).
+  await Promise.race([retention, new Promise((r) => setTimeout(r, cfg.influx.timeout).unref())]);
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-processor' });
+  redis.on('error', (e: Error) => log.debug({ err: e.message }, 'redis'));
+  const engine = new HostEngine(cfg.processor, cfg.processor.snapshot.enabled);
+  const store = new StateStore(redis, cfg.redis.prefix, { stateTtl: cfg.processor.stateTtl, lockTtl: LOCK_TTL_MS });
+  const alerts = new AlertPublisher(redis, cfg);
+  const snapshots = cfg.processor.snapshot.enabled ? new SnapshotStore(writer.query, cfg.processor.snapshot) : undefined;
+  const consumer = new ShardConsumer(cfg, redis, { engine, store, alerts, snapshots, writer: out, log: log.child({ part: 'consumer' }) });
+  consumer.start();
+  await consumer.ready();
+  const health = await startHealthServer(cfg.health, 'processor', () => ({ ok: redis.status === 'ready', redis: redis.status }), log);
+  let scanner: LogRateScanner | undefined;
+  let publisher: SamplesPublisher | undefined;
+  if (cfg.processor.faults.logErrors.enabled) {
+    publisher = new SamplesPublisher(cfg, redis);
+    scanner = new LogRateScanner(cfg.processor.faults.logErrors, cfg.redis.prefix, redis, writer.query, publisher, log.child({ part: 'logscan' }));
+    scanner.start();
+  }
+  log.info({ shards: cfg.queue.shards, concurrency: cfg.processor.concurrency, cluster: cfg.redis.nodes.length > 0 }, 'processor taking jobs');
+  return {
+    consumer,
+    writer,
+    redis,
+    store,
+    async stop() {
+      retentionAbort.abort();
+      await health?.close();
+      await scanner?.stop();
+      await consumer.close();
+      await publisher?.close();
+      await alerts.close();
+      const lost = (await writer.close()) + ((await rollupWriter?.close()) ?? 0);
+      if (lost) log.warn({ lost }, 'points not written at shutdown');
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export async function startProcessor(cfg: Config, log: Logger) {
+  const p = await startProcessorParts(cfg, log);
+  return () => p.stop();
+}

@@ -1,0 +1,94 @@
+/**
+ * Completes snapshots with what InfluxDB holds about the container (its top
+ * processes and last log lines, when the collector wrote them), stores them in
+ * shipwatch_snapshot, and reads them back by ID.
+ */
+import type { InfluxQL } from '../common/influx/query.js';
+import { ident, literal } from '../common/influx/query.js';
+import {
+  MEASUREMENT, TAG, LOG_FIELDS, PROCESSOR_MEASUREMENT, SNAPSHOT_FIELDS, PROCESS_FIELDS,
+} from '../common/schema.js';
+import type { Config } from '../common/config.js';
+import { snapshotLine } from './lines.js';
+import { snapshotTime, type SnapshotBody } from './snapshot.js';
+
+/** InfluxDB 1.x keeps string fields up to 64 KiB. */
+const MAX_BODY = 60_000;
+const MAX_LOG_LINE = 1_000;
+
+export class SnapshotStore {
+  constructor(private readonly query: InfluxQL, private readonly cfg: Config['processor']['snapshot']) {}
+
+  private where(body: SnapshotBody): string {
+    const from = body.time - this.cfg.lookback;
+    // A little past the fault too: the collector's last poll may land just after it.
+    const to = body.time + 60_000;
+    return `${ident(TAG.engineHost)} = ${literal(body.host)} AND ${ident(TAG.containerName)} = ${literal(body.container.name)} AND time >= ${from}ms AND time <= ${to}ms`;
+  }
+
+  /** Adds processes and logs; a measurement that does not exist (yet) leaves null and a note. */
+  async enrich(body: SnapshotBody): Promise<void> {
+    const where = this.where(body);
+    if (this.cfg.processes > 0) {
+      try {
+        const rows = await this.query.rows(
+          `SELECT * FROM ${ident(MEASUREMENT.process)} WHERE ${where} ORDER BY time DESC LIMIT ${this.cfg.processes * 4}`,
+        );
+        if (rows.length) {
+          // The latest poll only: every row of it carries the same time.
+          const latest = rows[0].time;
+          body.processes = rows
+            .filter((r) => r.time === latest)
+            .sort((a, b) => Number(b[PROCESS_FIELDS.cpuPercent] ?? 0) - Number(a[PROCESS_FIELDS.cpuPercent] ?? 0))
+            .slice(0, this.cfg.processes);
+        } else body.notes.push(`no ${MEASUREMENT.process} points for the container`);
+      } catch (e) {
+        body.notes.push(`processes not read: ${(e as Error).message}`);
+      }
+    }
+    if (this.cfg.logLines > 0) {
+      try {
+        const rows = await this.query.rows(
+          `SELECT ${ident(LOG_FIELDS.message)}, ${ident(TAG.stream)} FROM ${ident(MEASUREMENT.log)} WHERE ${where} AND time <= ${body.time + 1000}ms ORDER BY time DESC LIMIT ${this.cfg.logLines}`,
+        );
+        if (rows.length) {
+          body.logs = rows.reverse().map((r) => ({
+            time: Number(r.time),
+            stream: String(r[TAG.stream] ?? ''),
+            message: String(r[LOG_FIELDS.message] ?? '').slice(0, MAX_LOG_LINE),
+          }));
+        } else body.notes.push(`no ${MEASUREMENT.log} points for the container`);
+      } catch (e) {
+        body.notes.push(`logs not read: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** The line that stores the snapshot; the body is trimmed (oldest logs first) to fit a string field. */
+  line(body: SnapshotBody): string {
+    let json = JSON.stringify(body);
+    while (json.length > MAX_BODY && body.logs && body.logs.length > 0) {
+      body.logs.splice(0, Math.max(1, body.logs.length >> 2));
+      if (!body.notes.includes('logs trimmed to fit')) body.notes.push('logs trimmed to fit');
+      json = JSON.stringify(body);
+    }
+    if (json.length > MAX_BODY) {
+      body.samples = {};
+      body.processes = body.processes?.slice(0, 5) ?? null;
+      body.notes.push('samples left out to fit');
+      json = JSON.stringify(body);
+    }
+    return snapshotLine(body.host, body.container.name, body.alert.rule, body.id, body.alert.key, json, body.time);
+  }
+}
+
+/** Reads a snapshot by ID (for the alerter's API); undefined when there is none. */
+export async function readSnapshot(query: InfluxQL, id: string): Promise<SnapshotBody | undefined> {
+  const t = snapshotTime(id);
+  if (t === undefined) return undefined;
+  const rows = await query.rows(
+    `SELECT ${ident(SNAPSHOT_FIELDS.body)} FROM ${ident(PROCESSOR_MEASUREMENT.snapshot)} WHERE time >= ${t}ms AND time <= ${t}ms AND ${ident(SNAPSHOT_FIELDS.id)} = ${literal(id)}`,
+  );
+  const body = rows[0]?.[SNAPSHOT_FIELDS.body];
+  return typeof body === 'string' ? (JSON.parse(body) as SnapshotBody) : undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * Everything the processor remembers about one Docker host between jobs,
+ * kept in Redis as one JSON document per host so that any worker can take the
+ * host's next job. Plain data only: no class instances, no undefined-sensitive
+ * fields.
+ */
+import type { ThresholdState } from './thresholds/index.js';
+import type { Severity } from './alerts.js';
+
+export const STATE_VERSION = 1;
+
+export interface HostState {
+  sv: number;
+  host: string;
+  /** sample time of the last samples job applied (ms); 0: none yet */
+  t: number;
+  /** job ID of the last samples or event job applied: the predecessor the next one names */
+  lid: string;
+  /** Docker timeNano of the last event applied, and the event keys seen at that nano */
+  en: string;
+  ek: string[];
+  /** time of the last logs job applied */
+  lt: number;
+  facts: Record<string, string | number | boolean>;
+  /** by container ID */
+  c: Record<string, ContainerState>;
+  /** by alert key */
+  a: Record<string, AlertState>;
+}
+
+export interface ContainerInfo {
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number | null;
+  oomKilled: boolean;
+  restartCount: number | null;
+  pid: number | null;
+  health: { status: string; failingStreak: number | null } | null;
+  memLimit: number | null;
+  pidsLimit: number | null;
+}
+
+export interface MetricState {
+  /** samples in the average window, flat: [t0, v0, t1, v1, ...] */
+  w: number[];
+  /** past averages for the delta, flat: [t, avg, ...] */
+  h: number[];
+  /** dynamic-threshold detector state */
+  th?: ThresholdState;
+  /** an anomaly was raised and the value has not yet come back into its band */
+  an?: boolean;
+  /** trend buckets, flat: [meanTime, meanValue, count, ...] */
+  p?: number[];
+}
+
+export interface Counters {
+  t: number;
+  startedAt: number;
+  rx: number | null;
+  tx: number | null;
+  br: number | null;
+  bw: number | null;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  labels: Record<string, string>;
+  /** last sample time the container was in */
+  seen: number;
+  info: ContainerInfo;
+  /** counters of the previous sample, for rates */
+  ctr: Counters | null;
+  m: Record<string, MetricState>;
+  /** recent Docker events, newest last: [timeMs, action, detail] */
+  ev: Array<[number, string, string]>;
+  /** times of restarts (restart_count increments) within the restart-loop window */
+  rs: number[];
+  /** last kill event: its time and signal */
+  kill: { t: number; signal: string } | null;
+  /** a die seen and not yet explained by a stop or removal */
+  dying: { t: number; exitCode: number | null; signal: string | null } | null;
+  /** an unexpected death, until the container runs again */
+  died: { t: number; exitCode: number | null; signal: string | null } | null;
+  /** the last OOM kill; active until the container runs again */
+  oom: { t: number; active: boolean } | null;
+  /** pending-since of rules with a for-duration is kept on the alert; this is the last log error rate */
+  logs: { t: number; rate: number } | null;
+}
+
+export interface AlertState {
+  status: 'pending' | 'firing';
+  rule: string;
+  severity: Severity;
+  container: string;
+  containerId: string;
+  labels: Record<string, string>;
+  summary: string;
+  value: number | null;
+  /** condition true since (ms) */
+  since: number;
+  /** firing since (ms); 0 while pending */
+  startsAt: number;
+  snapshotId: string | null;
+}
+
+export function newHostState(host: string): HostState {
+  return { sv: STATE_VERSION, host, t: 0, lid: '', en: '', ek: [], lt: 0, facts: {}, c: {}, a: {} };
+}
+
+export function newContainerState(id: string, name: string, image: string): ContainerState {
+  return {
+    id, name, image, state: '', labels: {}, seen: 0,
+    info: { startedAt: 0, finishedAt: 0, exitCode: null, oomKilled: false, restartCount: null, pid: null, health: null, memLimit: null, pidsLimit: null },
+    ctr: null, m: {}, ev: [], rs: [], kill: null, dying: null, died: null, oom: null, logs: null,
+  };
+}
+
+/**
+ * Stored form: the detector states (most of a document) are written as arrays
+ * of their values, with their key list once per document in `thk`; this
+ * halves the document and its parse and stringify time.
+ */
+interface StoredHostState extends HostState {
+  thk?: string[];
+}
+
+type ThAny = Record<string, unknown> | unknown[];
+
+/** Parses a stored document; a missing or foreign-version document starts afresh. */
+export function decodeHostState(host: string, raw: string | null): HostState {
+  if (!raw) return newHostState(host);
+  const s = JSON.parse(raw) as StoredHostState;
+  if (s.sv !== STATE_VERSION || s.host !== host) return newHostState(host);
+  const keys = s.thk;
+  delete s.thk;
+  if (keys) {
+    for (const id in s.c) {
+      const m = s.c[id].m;
+      for (const k in m) {
+        const th = m[k].th as ThAny | undefined;
+        if (!Array.isArray(th)) continue;
+        const o: Record<string, unknown> = {};
+        for (let i = 0; i < keys.length; i++) o[keys[i]] = th[i];
+        m[k].th = o as unknown as ThresholdState;
+      }
+    }
+  }
+  return s;
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function encodeHostState(s: HostState): string {
+  let keys: string[] | undefined;
+  const swapped: Array<[MetricState, ThresholdState]> = [];
+  for (const id in s.c) {
+    const m = s.c[id].m;
+    for (const k in m) {
+      const th = m[k].th;
+      if (!th) continue;
+      const ks = Object.keys(th);
+      keys ??= ks;
+      if (!sameKeys(ks, keys)) continue;
+      swapped.push([m[k], th]);
+      const arr = new Array(ks.length);
+      for (let i = 0; i < ks.length; i++) arr[i] = (th as unknown as Record<string, unknown>)[ks[i]];
+      m[k].th = arr as unknown as ThresholdState;
+    }
+  }
+  try {
+    return JSON.stringify(keys ? { ...s, thk: keys } : s);
+  } finally {
+    for (const [m, th] of swapped) m.th = th;
+  }
+}

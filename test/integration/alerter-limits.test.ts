@@ -1,0 +1,92 @@
+/**
+ * Restart-storm limits of the recovery dispatcher against real Redis: at most
+ * maxAttempts actions per container within the window, then escalation; one
+ * action per alert state however often it is handed over; nothing for a
+ * silenced alert.
+ */
+import { expect } from 'chai';
+import { Queue } from 'bullmq';
+import { services, testConfig, uniqueRun } from '../helpers/services.js';
+import { createLogger } from '../../common/log.js';
+import { createRedis, type RedisClient } from '../../common/queue/connection.js';
+import { parseMatcher } from '../../common/matchers.js';
+import { AlerterStore } from '../../alerter/store.js';
+import { Router } from '../../alerter/routing.js';
+import { AlerterMetrics } from '../../alerter/metrics.js';
+import { ActionDispatcher } from '../../alerter/dispatcher.js';
+import { alertLabels } from '../../alerter/labels.js';
+import { DELIVERY_QUEUE, FLUSH_QUEUE, alertsPrefix, type DeliveryJob } from '../../alerter/queues.js';
+import type { AlerterContext } from '../../alerter/context.js';
+import type { AlertRecord } from '../../alerter/record.js';
+
+describe('alerter: recovery limits', function () {
+  this.timeout(60_000);
+  const run = uniqueRun('allim');
+  let redis: RedisClient;
+  let ctx: AlerterContext;
+  let dispatcher: ActionDispatcher;
+  const queues: Queue[] = [];
+
+  before(async () => {
+    services();
+    const cfg = testConfig('unused', {
+      'redis.prefix': `{${run}}`,
+      'alerter.receivers': [{ name: 'ops', webhook: { url: 'http://127.0.0.1:9/' } }, { name: 'pager', webhook: { url: 'http://127.0.0.1:9/' } }],
+      'alerter.route': { receiver: 'ops' },
+      'alerter.actions': { cooldown: '0s', maxAttempts: 2, attemptWindow: '1h', escalateTo: 'pager', rules: [{ name: 'restart', matchers: ['rule="died"'], docker: 'restart' }] },
+    });
+    redis = createRedis(cfg.redis);
+    const prefix = alertsPrefix(cfg.redis.prefix);
+    const flushQueue = new Queue(FLUSH_QUEUE, { connection: redis, prefix });
+    const deliveryQueue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: redis, prefix });
+    queues.push(flushQueue, deliveryQueue);
+    ctx = {
+      cfg: cfg.alerter, store: new AlerterStore(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
+      receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
+      writer: { write() {} }, metrics: new AlerterMetrics(async () => ({})), log: createLogger('t', 'silent'), now: Date.now,
+    };
+    dispatcher = new ActionDispatcher(ctx, redis, cfg.redis.prefix);
+  });
+
+  after(async () => {
+    await dispatcher.close();
+    for (const q of queues) await q.close();
+    await redis.quit();
+  });
+
+  const record = (container: string, startsAt: number): AlertRecord => ({
+    msg: {
+      v: 1, key: `died|h|${container}`, status: 'firing', rule: 'died', severity: 'warning', host: 'h', container, containerId: 'id',
+      summary: 'died', value: 1, labels: {}, startsAt, endsAt: null, snapshotId: null,
+    },
+    receivedAt: startsAt,
+    ack: null,
+  });
+  const fire = async (r: AlertRecord) => {
+    await ctx.store.putAlert(r);
+    const labels = alertLabels(r.msg);
+    await dispatcher.onFiring(r, labels, ctx.router.match(labels));
+  };
+
+  it('runs at most maxAttempts actions per container, then escalates instead', async () => {
+    const q = dispatcher.queueFor('h');
+    for (let i = 1; i <= 4; i++) await fire(record('storm', 1000 * i));
+    await fire(record('storm', 1000)); // the first state again: nothing new
+    expect(await q.getJobCountByTypes('waiting', 'delayed', 'active')).to.equal(2);
+    const esc = (await ctx.deliveryQueue.getJobs(['waiting'])).map((j) => j.data.n);
+    expect(esc).to.have.length(2);
+    for (const n of esc) {
+      expect(n).to.include({ kind: 'recovery', reason: 'escalated', receiver: 'pager' });
+      expect(n.recovery).to.include({ outcome: 'refused', recovered: false });
+      expect(n.alerts[0].severity).to.equal('critical');
+    }
+  });
+
+  it('starts nothing for a silenced alert', async () => {
+    await ctx.store.putSilence({ id: 's', matchers: [parseMatcher('container="quiet"')], startsAt: 0, endsAt: Date.now() + 3_600_000, createdBy: 't', comment: 'c', createdAt: 0 });
+    const q = dispatcher.queueFor('h');
+    const before = await q.getJobCountByTypes('waiting', 'delayed', 'active');
+    await fire(record('quiet', 5000));
+    expect(await q.getJobCountByTypes('waiting', 'delayed', 'active')).to.equal(before);
+  });
+});
