@@ -8,7 +8,7 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { InfluxWriter } from '../common/influx/writer.js';
 import type { Collector } from './collector.js';
-import { IntervalScheduler } from './collector.js';
+import { IntervalScheduler } from '../common/scheduler.js';
 import type { DockerEventStream } from './events.js';
 import type { EngineInfo } from './points.js';
 import { EventRecorder } from './eventrecorder.js';

@@ -13,12 +13,11 @@ import { ident, literal } from '../common/influx/query.js';
 import { TAG } from '../common/schema.js';
 import type { RedisClient } from '../common/queue/connection.js';
 import { globalPrefix } from '../common/queue/names.js';
+import { IntervalScheduler } from '../common/scheduler.js';
 import type { SamplesPublisher } from '../common/queue/publisher.js';
 
 export class LogRateScanner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly scheduler: IntervalScheduler;
   private readonly leaseKey: string;
   private readonly hostsKey: string;
 
@@ -32,25 +31,12 @@ export class LogRateScanner {
   ) {
     this.leaseKey = `${globalPrefix(prefix)}:logscan:lease`;
     this.hostsKey = `${globalPrefix(prefix)}:logscan:hosts`;
+    this.scheduler = new IntervalScheduler(cfg.every, (t) =>
+      this.scan(t).catch((e) => this.log.warn({ err: (e as Error).message }, 'log-rate scan failed')), log);
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
-  }
-
-  private schedule() {
-    if (this.stopped) return;
-    const now = Date.now();
-    const next = Math.floor(now / this.cfg.every) * this.cfg.every + this.cfg.every;
-    this.timer = setTimeout(() => {
-      const run = this.scan(next).then(
-        () => undefined,
-        (e) => this.log.warn({ err: (e as Error).message }, 'log-rate scan failed'),
-      );
-      this.running = run;
-      void run.then(() => this.schedule());
-    }, next - now);
+    this.scheduler.start();
   }
 
   /** Runs the scan of the period ending at `time` if this process holds its lease. */
@@ -84,8 +70,6 @@ export class LogRateScanner {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.scheduler.stop();
   }
 }
