@@ -13,11 +13,14 @@ import type { Collector, CycleSamples } from './collector.js';
 import type { ContainerMeta } from './container.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
 import { memUsedNoCache, memPercent, sumNet, type StatsSample } from './stats.js';
+import type { FsUsage } from './disk/fsusage.js';
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
 
-export function containerSample(meta: ContainerMeta, sample: StatsSample | undefined, cpu: number | undefined, labelTags: string[]): ContainerSample {
+export function containerSample(
+  meta: ContainerMeta, sample: StatsSample | undefined, cpu: number | undefined, labelTags: string[], fs?: FsUsage,
+): ContainerSample {
   const labels: Record<string, string> = {};
   for (const l of labelTags) if (meta.labels[l] !== undefined) labels[l] = meta.labels[l];
   const out: ContainerSample = {
@@ -45,15 +48,19 @@ export function containerSample(meta: ContainerMeta, sample: StatsSample | undef
     out.blkio = { read: sample.blkio.readBytes, write: sample.blkio.writeBytes };
     out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
   }
+  if (fs) out.fs = { usage: fs.usage, limit: fs.limit };
   return out;
 }
 
-export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts']): SamplesInput {
+/** Writable-layer usage per container, known after the disk part's last pass. */
+export type FsLookup = (id: string) => FsUsage | undefined;
+
+export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], fsOf?: FsLookup): SamplesInput {
   return {
     host: c.host,
     time: c.time,
     facts,
-    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.cpuPercent, labelTags)),
+    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.cpuPercent, labelTags, fsOf?.(x.meta.id))),
   };
 }
 
@@ -67,6 +74,7 @@ export class QueueFeed {
     private readonly labelTags: string[],
     private readonly facts: SamplesInput['facts'],
     private readonly log: Logger,
+    private readonly fsOf?: FsLookup,
   ) {
     this.once = new OnceLogger(log);
   }
@@ -81,7 +89,7 @@ export class QueueFeed {
   }
 
   cycle(c: CycleSamples): void {
-    this.track(this.publisher.publishSamples(samplesInput(c, this.labelTags, this.facts)));
+    this.track(this.publisher.publishSamples(samplesInput(c, this.labelTags, this.facts, this.fsOf)));
   }
 
   event(e: DockerEvent): void {
@@ -121,9 +129,10 @@ export function startQueueFeed(
   collector: Collector,
   events: DockerEventStream,
   log: Logger,
+  fsOf?: FsLookup,
 ): { stop(): Promise<void> } {
   const publisher = new SamplesPublisher(cfg);
-  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log);
+  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log, fsOf);
   collector.onSamples = (c) => feed.cycle(c);
   feed.follow(events);
   return {

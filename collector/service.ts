@@ -62,8 +62,13 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   if (resume) events.seenAtResume(resume.keys);
   collector.follow(events);
   // The processor's feed: samples and events to the queue (queue.enabled).
-  const feed = cfg.queue.enabled ? startQueueFeed(cfg, engine.host, engine.serverVersion, collector, events, log.child({ part: 'queue' })) : undefined;
+  // Filesystem usage for the processor's exhaustion prediction comes from the disk part, started below.
+  let disk: CollectorParts['disk'];
+  const feed = cfg.queue.enabled
+    ? startQueueFeed(cfg, engine.host, engine.serverVersion, collector, events, log.child({ part: 'queue' }), (id) => disk?.fsOf(id))
+    : undefined;
   const parts = await startParts({ cfg, docker, writer, engine, events, collector, log });
+  disk = parts.disk;
   // Recovery actions the alerter queues for this host (alerter.agent.enabled; docs/alerter.md).
   const agent = cfg.alerter.agent.enabled
     ? await startAgent({ cfg, host: engine.host, docker, writer, log: log.child({ part: 'agent' }) }, () => createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-agent' }))

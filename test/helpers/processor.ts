@@ -62,7 +62,8 @@ export type ScenarioJob =
  * A fleet of `hosts` × 3 containers over `cycles` cycles, with faults planted:
  * a CPU spike (host0/c0), a restart loop (host1/c1), a counter reset and a
  * restart (host2/c0), missing values (host3), a crash without stop
- * (host4/c2), a requested `docker stop` (host5/c0), a memory leak (host0/c1).
+ * (host4/c2), a requested `docker stop` (host5/c0), a memory leak (host0/c1), a filling
+ * filesystem (host0/c2).
  */
 export function scenario(t0: number, hosts = 6, cycles = 30): ScenarioJob[] {
   const jobs: ScenarioJob[] = [];
@@ -113,6 +114,8 @@ export function scenario(t0: number, hosts = 6, cycles = 30): ScenarioJob[] {
           net: running ? { rx: h === 3 && i % 7 === 0 ? null : k.rx, tx: k.tx } : null,
           blkio: running ? { read: k.r, write: k.w } : null,
           pids: running ? { current: 4, limit: null } : null,
+          // host0/c2's writable layer fills Docker's filesystem
+          fs: h === 0 && c === 2 ? { usage: 1e9 + i * 40e6, limit: 3e9 } : { usage: 5e6, limit: 3e9 },
         });
       }
       jobs.push({ kind: 'samples', host, time: t, containers });

@@ -72,6 +72,15 @@ describe('disk usage and mounts (real dockerd and influxd)', function () {
     expect(r.container_id).to.equal(ctr.id);
   });
 
+  it('gives the processor the writable layer and the room it has left on Docker\'s filesystem', async () => {
+    const fs = await eventually(async () => {
+      const f = c.parts.disk?.fsOf(ctr.id);
+      return f && f.usage >= 3 * MiB ? f : undefined;
+    }, 60_000);
+    // The collector runs on the host here, so it sees Docker's data root and its free space.
+    expect(fs.limit).to.be.a('number').and.greaterThan(fs.usage);
+  });
+
   it('volume size, as Docker reports it', async () => {
     const v = await eventually(async () =>
       (await q.rows(`SELECT * FROM "${MEASUREMENT.diskUsage}" WHERE "volume_name" = ${literal(n('vol'))}`)).find((x) => (x.size as number) >= 2 * MiB),

@@ -85,6 +85,7 @@ describe('processor: queue to InfluxDB', function () {
       'restart_loop|host1|c1 firing', 'restart_loop|host1|c1 resolved',
       'died|host4|c2 firing', 'died|host4|c2 resolved',
       'exhaustion.mem_usage|host0|c1 firing',
+      'exhaustion.fs_usage|host0|c2 firing',
     ]);
     const cpu = out.alerts.filter((a) => a.key === 'cpu_high|host0|c0');
     // above 80 from cycle 10, for 1 minute: fires at cycle 12; resolves at cycle 16

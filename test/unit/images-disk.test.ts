@@ -59,3 +59,21 @@ describe('disk usage lines', () => {
     expect(shortImageId('sha256:0123456789abcdef')).to.equal('0123456789ab');
   });
 });
+
+describe('filesystem usage for exhaustion prediction', () => {
+  it('is the writable layer, limited by what Docker\'s filesystem has left', async () => {
+    const { containerFsUsage } = await import('../../collector/disk/fsusage.js');
+    const { containerSample } = await import('../../collector/queue-feed.js');
+    const df = { Containers: [{ Id: 'a', SizeRw: 100 }, { Id: 'b', SizeRw: -1 }, { Id: 'c' }] };
+    const known = containerFsUsage(df, 1000);
+    expect([...known.entries()]).to.deep.equal([['a', { usage: 100, limit: 1100 }]]);
+    expect(containerFsUsage(df, undefined).get('a')).to.deep.equal({ usage: 100, limit: null });
+    const meta = {
+      id: 'a', name: 'n', image: 'i', imageId: 'x', state: 'running', created: 0, labels: {}, ips: [], networks: [], ports: '',
+      command: '', networkMode: '', pid: 1, exitCode: 0, oomKilled: false, restartCount: 0, startedAt: 1, finishedAt: 0,
+      hasHealthcheck: false, tty: false,
+    };
+    expect(containerSample(meta, undefined, undefined, [], known.get('a')).fs).to.deep.equal({ usage: 100, limit: 1100 });
+    expect(containerSample(meta, undefined, undefined, []).fs).to.equal(undefined);
+  });
+});
