@@ -106,13 +106,21 @@ function floor(version: 1 | 2, ids: Array<{ id: string; pid: number }>): number[
       'blkio/blkio.throttle.io_service_bytes_recursive', 'blkio/blkio.throttle.io_serviced_recursive', 'pids/pids.current', 'pids/pids.max']
     : ['cpu.stat', 'memory.current', 'memory.max', 'memory.stat', 'io.stat', 'pids.current', 'pids.max'];
   const fds: number[] = [];
+  const open = (p: string) => {
+    try {
+      fds.push(fs.openSync(p, 'r'));
+    } catch {
+      /* the container stopped meanwhile: nothing to read */
+    }
+  };
   for (const { id, pid } of ids) {
-    const rel = containerCgroupPath('/sys/fs/cgroup', version, '/proc', id, pid)!;
+    const rel = containerCgroupPath('/sys/fs/cgroup', version, '/proc', id, pid);
+    if (rel === undefined) continue;
     for (const f of files) {
       const [ctrl, name] = version === 1 ? f.split('/') : ['', f];
-      fds.push(fs.openSync(path.join('/sys/fs/cgroup', ctrl, rel, name), 'r'));
+      open(path.join('/sys/fs/cgroup', ctrl, rel, name));
     }
-    fds.push(fs.openSync(`/proc/${pid}/net/dev`, 'r'));
+    open(`/proc/${pid}/net/dev`);
   }
   const buf = Buffer.allocUnsafe(64 * 1024);
   const out: number[] = [];

@@ -249,6 +249,8 @@ export const LOG_MATCH_FIELDS = {
 export const PROCESSOR_MEASUREMENT = {
   /** rolled average, min, max and delta of one container metric */
   rollup: 'shipwatch_rollup',
+  /** one rolled average per averaging window, kept long (rollup retention) so long ranges stay fast */
+  rollupHistory: 'shipwatch_rollup_history',
   /** dynamic-threshold band and verdict of one container metric */
   threshold: 'shipwatch_threshold',
   /** trend of a metric that has a limit, and when it will reach it */

@@ -16,7 +16,7 @@ import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, noteOom } fro
 import { staticConditions, deathConditions, sampleFaultConditions, logConditions, type SampleEval } from './rules.js';
 import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
 import { snapshotIdFor } from './snapshot.js';
-import { PROCESSOR_METRICS } from '../common/schema.js';
+import { PROCESSOR_METRICS, PROCESSOR_MEASUREMENT } from '../common/schema.js';
 
 export type ProcessorConfig = Config['processor'];
 
@@ -192,6 +192,13 @@ export class HostEngine {
       const r = addSample(m, t, value, cfg);
       ev.rollups[metric] = r;
       out.lines.push(rollupLine(s.host, c.name, metric, r, t));
+      // The first sample of each averaging window also goes to the long-kept history, stamped with the
+      // window's start: a year is ~105k points per series there instead of ~1M per-sample ones.
+      const w = Math.floor(t / cfg.averageWindow);
+      if (m.hw !== w) {
+        m.hw = w;
+        out.lines.push(rollupLine(s.host, c.name, metric, r, w * cfg.averageWindow, PROCESSOR_MEASUREMENT.rollupHistory));
+      }
       if (this.thresholdMetrics.has(metric)) {
         const det = new DynamicThreshold(this.thresholdOpts, m.th);
         const res = det.update(t, value);

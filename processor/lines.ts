@@ -12,8 +12,9 @@ import type { Transition } from './alerts.js';
 const metricKey = (measurement: string, host: string, container: string, metric: string) =>
   seriesKey(measurement, { [TAG.engineHost]: host, [TAG.containerName]: container, [PT.metric]: metric });
 
-export function rollupLine(host: string, container: string, metric: string, r: Rollup, t: number): string {
-  return line(metricKey(PM.rollup, host, container, metric), {
+/** A rollup point: per sample into `shipwatch_rollup`, per averaging window into `shipwatch_rollup_history`. */
+export function rollupLine(host: string, container: string, metric: string, r: Rollup, t: number, measurement: string = PM.rollup): string {
+  return line(metricKey(measurement, host, container, metric), {
     [RF.value]: r.value,
     [RF.avg]: r.avg,
     [RF.min]: r.min,

@@ -51,6 +51,8 @@ export interface MetricState {
   an?: boolean;
   /** trend buckets, flat: [meanTime, meanValue, count, ...] */
   p?: number[];
+  /** the averaging window (time / averageWindow) whose history point was last written */
+  hw?: number;
 }
 
 export interface Counters {

@@ -142,7 +142,7 @@ const metricFilter = (metric: string) => and(hostFilter, containerFilter, eq(PT.
 
 /** The processor's rolled average of a metric; also what long ranges show once raw points have expired. */
 export function rolledAverage(refId: string, metric: string): InfluxTarget {
-  return target(refId, `SELECT mean(${q(ROLLUP_FIELDS.avg)}) AS ${q('avg')} FROM ${inRollupRp(PM.rollup)} WHERE ${metricFilter(metric)} ${perInterval}`, {
+  return target(refId, `SELECT mean(${q(ROLLUP_FIELDS.avg)}) AS ${q('avg')} FROM ${inRollupRp(PM.rollupHistory)} WHERE ${metricFilter(metric)} ${perInterval}`, {
     alias: `${SERIES_ALIAS} avg`,
     expect: { columns: ['avg'], source: 'rollup' },
   });

@@ -265,6 +265,7 @@ export function nestedConfig(base: Record<string, unknown>, overrides: Record<st
 
 export interface Outputs {
   rollups: Array<Record<string, unknown>>;
+  history: Array<Record<string, unknown>>;
   thresholds: Array<Record<string, unknown>>;
   predictions: Array<Record<string, unknown>>;
   alerts: Array<Record<string, unknown>>;
@@ -283,9 +284,10 @@ const sortRows = (rows: Array<Record<string, unknown>>, keys: string[]) =>
 /** Everything the processor wrote, in a stable order. */
 export async function readOutputs(q: InfluxQL): Promise<Outputs> {
   const group = 'GROUP BY "engine_host", "container_name", "metric"';
-  const [rollups, thresholds, predictions, alerts] = await Promise.all([
-    // Rollups live in their own retention policy (influx.rollupRetentionPolicy, docs/retention.md).
-    q.rows(`SELECT "value", "avg", "min", "max", "count", "delta" FROM "${DEFAULTS.influx.rollupRetentionPolicy}"."shipwatch_rollup" ${group}`),
+  const [rollups, history, thresholds, predictions, alerts] = await Promise.all([
+    q.rows(`SELECT "value", "avg", "min", "max", "count", "delta" FROM "shipwatch_rollup" ${group}`),
+    // The per-window history lives in its own retention policy (influx.rollupRetentionPolicy, docs/retention.md).
+    q.rows(`SELECT "value", "avg", "min", "max", "count", "delta" FROM "${DEFAULTS.influx.rollupRetentionPolicy}"."shipwatch_rollup_history" ${group}`),
     q.rows(`SELECT "baseline", "lower", "upper", "score", "anomaly" FROM "shipwatch_threshold" ${group}`),
     q.rows(`SELECT "limit", "slope", "eta_s", "predicted" FROM "shipwatch_prediction" ${group}`),
     q.rows(`SELECT "key", "starts_at", "summary", "snapshot_id" FROM "shipwatch_alerts" GROUP BY "engine_host", "container_name", "rule", "status"`),
@@ -293,6 +295,7 @@ export async function readOutputs(q: InfluxQL): Promise<Outputs> {
   const k = ['engine_host', 'container_name', 'metric', 'time'];
   return {
     rollups: sortRows(rollups, k),
+    history: sortRows(history, k),
     thresholds: sortRows(thresholds, k),
     predictions: sortRows(predictions, k),
     alerts: sortRows(alerts, ['key', 'status', 'time']),

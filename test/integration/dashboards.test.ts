@@ -116,7 +116,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     const sources: Array<[string, string]> = [
       [ident(M.process), ours], [ident(M.mount), ours], [ident(M.diskUsage), ours], [ident(M.image), ''],
       [ident(M.log), ours], [ident(M.health), ours], [ident(M.event), `AND ${ident(TAG.containerName)} = '${names.once}'`],
-      [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollup)}`, ours], [ident(PM.threshold), ours],
+      [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollupHistory)}`, ours], [ident(PM.rollup), ours], [ident(PM.threshold), ours],
       [ident(PM.alerts), ours], [ident(PM.snapshot), ours], [ident(PM.prediction), ours],
     ];
     for (const [from, extra] of sources) {

@@ -53,8 +53,7 @@ describe('processor: fed by the real collector', function () {
     const stopped = await runContainer(d, run, { name: `${run}-stopped`, cmd: ['sleep', '3600'] });
     const where = (name: string) => `"engine_host" = '${host}' AND "container_name" = '${name}'`;
     await eventually(async () => {
-      // Rollups live in their own retention policy (influx.rollupRetentionPolicy, docs/retention.md).
-      const rows = await q.rows(`SELECT count("avg") FROM "rollup"."shipwatch_rollup" WHERE ${where(`${run}-killed`)} AND "metric" = 'mem_usage'`);
+      const rows = await q.rows(`SELECT count("avg") FROM "shipwatch_rollup" WHERE ${where(`${run}-killed`)} AND "metric" = 'mem_usage'`);
       return Number(rows[0]?.count ?? 0) >= 2;
     }, 30_000, 250);
     await stopped.stop({ t: 1 });

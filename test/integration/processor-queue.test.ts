@@ -58,6 +58,10 @@ describe('processor: queue to InfluxDB', function () {
     // the window is 5 minutes: 10 samples once full
     expect(cpu[29].count).to.equal(10);
     expect(cpu[29].delta).to.be.a('number');
+    // 30 cycles of 30 s span 15 minutes: one long-kept history point per 5-minute window, at its start
+    const hist = out.history.filter((r) => r.engine_host === 'host0' && r.container_name === 'c2' && r.metric === 'cpu_percent');
+    expect(hist.length).to.be.within(3, 4);
+    for (const h of hist) expect((h.time as number) % 300_000).to.equal(0);
     const mem = out.rollups.filter((r) => r.engine_host === 'host0' && r.container_name === 'c1' && r.metric === 'mem_usage');
     // leaking 8 MB per cycle: the 5-minute average moves 16 MB per minute
     expect(mem[20].delta).to.be.closeTo(16e6, 1);
@@ -170,6 +174,7 @@ describe('processor: queue to InfluxDB', function () {
     }
     const after = await readOutputs(q);
     expect(after.rollups).to.deep.equal(before.rollups);
+    expect(after.history).to.deep.equal(before.history);
     expect(after.alerts).to.deep.equal(before.alerts);
   });
 });

@@ -83,6 +83,7 @@ function childConfig(cfg: Config): Record<string, unknown> {
 function expectSameOutputs(got: Run, want: Run) {
   expect(got.outputs.rollups.length).to.equal(want.outputs.rollups.length);
   expect(got.outputs.rollups).to.deep.equal(want.outputs.rollups);
+  expect(got.outputs.history).to.deep.equal(want.outputs.history);
   expect(got.outputs.thresholds).to.deep.equal(want.outputs.thresholds);
   expect(got.outputs.predictions).to.deep.equal(want.outputs.predictions);
   expect(got.outputs.alerts).to.deep.equal(want.outputs.alerts);
