@@ -10,16 +10,20 @@ export type FieldValue = number | string | boolean | { int: number } | undefined
 /** Integer field value (written with the i suffix). */
 export const int = (n: number): { int: number } => ({ int: n });
 
-/** Tag values may not hold newlines in line protocol; they become spaces. */
-const tagValue = (v: string) => escape.tag(v.replace(/[\r\n]+/g, ' '));
+/**
+ * Tag values may not hold newlines in line protocol (they become spaces), nor end
+ * in a backslash, which would escape the separator after it and make InfluxDB
+ * reject the whole batch (trailing backslashes are dropped).
+ */
+const tagValue = (v: string) => escape.tag(v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, ''));
 
 /** measurement,tag=value,... with tags sorted by key, empty tag values left out (InfluxDB rejects them). */
 export function seriesKey(measurement: string, tags: Record<string, string | undefined>): string {
   let s = escape.measurement(measurement);
   for (const k of Object.keys(tags).sort()) {
-    const v = tags[k];
-    if (v === undefined || v === '') continue;
-    s += ',' + escape.tag(k) + '=' + tagValue(v);
+    const v = tags[k] === undefined ? '' : tagValue(tags[k]!);
+    if (v === '') continue;
+    s += ',' + escape.tag(k) + '=' + v;
   }
   return s;
 }
