@@ -15,8 +15,8 @@
  */
 import { parseArgs } from 'node:util';
 import { EventEmitter } from 'node:events';
-import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun } from '../test/helpers/services.js';
-import { SmtpPeer, until } from '../test/helpers/alerter.js';
+import { services, docker, freshDatabase, runContainer, cleanup, uniqueRun } from '../test/helpers/services.js';
+import { SmtpPeer, until, pipelineConfig } from '../test/helpers/alerter.js';
 import { createLogger } from '../common/log.js';
 import { createRedis } from '../common/queue/connection.js';
 import { startCollectorParts } from '../collector/service.js';
@@ -42,23 +42,10 @@ const run = uniqueRun('bench-alerts');
 const name = `${run}-victim`;
 const smtp = new SmtpPeer();
 await smtp.start();
-const cfg = testConfig(DB, {
-  host: `bench-${run}`,
-  'redis.prefix': `{${run}}`,
-  'collector.interval': '1s',
-  'collector.processes.enabled': false,
-  'collector.disk.enabled': false,
-  'collector.images.enabled': false,
-  'processor.faults.logErrors.enabled': false,
-  'processor.faults.died.stopGrace': '100ms',
+const cfg = pipelineConfig(DB, {
+  host: `bench-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '100ms', snapshotWait: '0s',
+}, {
   'alerter.api.enabled': false,
-  'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
-  'alerter.delivery': { backoff: '200ms', snapshotWait: '0s' },
-  'alerter.receivers': [{ name: 'oncall', email: { to: ['oncall@example.test'] } }],
-  'alerter.route': {
-    receiver: '',
-    routes: [{ matchers: [`container="${name}"`, 'rule="died"'], receiver: 'oncall', groupWait: '0s', groupInterval: '1s' }],
-  },
   'alerter.actions': {
     cooldown: '0s',
     maxAttempts: 100,

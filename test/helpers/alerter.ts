@@ -20,7 +20,7 @@ import type { RedisClient } from '../../common/queue/connection.js';
 import { AlertPublisher, alertMessage } from '../../processor/alert-publisher.js';
 import type { Transition } from '../../processor/alerts.js';
 import type { AlertMessage } from '../../common/queue/alerts.js';
-import { ROOT } from './services.js';
+import { ROOT, testConfig } from './services.js';
 
 /** Resolves when `test` holds, re-checked whenever `emitter` emits `event`. */
 export function until(emitter: EventEmitter, event: string, test: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
@@ -241,4 +241,35 @@ export class AlerterChild {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
     return this.exited;
   }
+}
+
+/**
+ * Collector, processor and alerter on the real services, at a 1 s interval, with
+ * one route sending the `died` alerts of one container to an SMTP peer on loopback.
+ * `overrides` are applied last.
+ */
+export function pipelineConfig(
+  db: string,
+  o: { host: string; prefix: string; container: string; smtpPort: number; stopGrace: string; snapshotWait: string },
+  overrides: Record<string, unknown> = {},
+): Config {
+  return testConfig(db, {
+    host: o.host,
+    'redis.prefix': `{${o.prefix}}`,
+    'collector.interval': '1s',
+    'collector.processes.enabled': false,
+    'collector.disk.enabled': false,
+    'collector.images.enabled': false,
+    'processor.faults.logErrors.enabled': false,
+    'processor.faults.died.stopGrace': o.stopGrace,
+    'alerter.smtp': { host: '127.0.0.1', port: o.smtpPort, timeout: '5s' },
+    'alerter.delivery': { backoff: '200ms', snapshotWait: o.snapshotWait },
+    'alerter.receivers': [{ name: 'oncall', email: { to: ['oncall@example.test'] } }],
+    // Only this container: the shared Docker engine runs other tests' containers too.
+    'alerter.route': {
+      receiver: '',
+      routes: [{ matchers: [`container="${o.container}"`, 'rule="died"'], receiver: 'oncall', groupWait: '0s', groupInterval: '1s' }],
+    },
+    ...overrides,
+  });
 }

@@ -5,8 +5,8 @@
  * the snapshot's facts; running again, exactly one resolve email.
  */
 import { expect } from 'chai';
-import { services, docker, testConfig, freshDatabase, uniqueRun, runContainer, cleanup } from '../helpers/services.js';
-import { SmtpPeer, until } from '../helpers/alerter.js';
+import { services, docker, freshDatabase, uniqueRun, runContainer, cleanup } from '../helpers/services.js';
+import { SmtpPeer, until, pipelineConfig } from '../helpers/alerter.js';
 import { createLogger } from '../../common/log.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
@@ -37,25 +37,9 @@ describe('alerter: a crashing container end to end', function () {
     await freshDatabase(db);
     await smtp.start();
     const name = `${run}-web`;
-    const cfg = testConfig(db, {
-      host: `e2e-${run}`,
-      'redis.prefix': `{${run}}`,
-      'collector.interval': '1s',
-      'collector.processes.enabled': false,
-      'collector.disk.enabled': false,
-      'collector.images.enabled': false,
-      'processor.faults.logErrors.enabled': false,
-      'processor.faults.died.stopGrace': '500ms',
-      'alerter.api': { port: 0, token: 'e2e' },
-      'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
-      'alerter.delivery': { backoff: '200ms', snapshotWait: '5s' },
-      'alerter.receivers': [{ name: 'oncall', email: { to: ['oncall@example.test'] } }],
-      // Only this test's container: the shared Docker engine runs other tests' containers too.
-      'alerter.route': {
-        receiver: '',
-        routes: [{ matchers: [`container="${name}"`, 'rule="died"'], receiver: 'oncall', groupWait: '0s', groupInterval: '1s' }],
-      },
-    });
+    const cfg = pipelineConfig(db, {
+      host: `e2e-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '500ms', snapshotWait: '5s',
+    }, { 'alerter.api': { port: 0, token: 'e2e' } });
     processor = await startProcessorParts(cfg, log.child({ c: 'processor' }));
     alerter = await startAlerterParts(cfg, log.child({ c: 'alerter' }));
     collector = await startCollectorParts(cfg, log.child({ c: 'collector' }));
