@@ -8,7 +8,7 @@
  * --lofo         leave-one-folder-out check of the parameter choice (a small grid)
  * --sensitivity  F1 when one parameter at a time moves away from its default
  *
- * folder defaults to ../shared/data/nab from the repo root; labelsFile to
+ * folder defaults to bench/data/nab (a copy of NAB's series, with its license); labelsFile to
  * <folder>/labels/combined_windows.json. Scoring: a detection is an alarm onset;
  * the first 15 % of each series is probationary (its onsets, and windows ending
  * in it, are not scored); a window with an onset is a true positive, one without
@@ -306,7 +306,7 @@ function main(): void {
   const flags = new Set(args.filter((a) => a.startsWith('--')));
   const positional = args.filter((a) => !a.startsWith('--'));
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const folder = resolve(positional[0] ?? join(repoRoot, '..', 'shared', 'data', 'nab'));
+  const folder = resolve(positional[0] ?? join(repoRoot, 'bench', 'data', 'nab'));
   const labelsFile = resolve(positional[1] ?? join(folder, 'labels', 'combined_windows.json'));
   const all = loadSeries(folder, labelsFile);
   if (all.length === 0) throw new Error(`no labelled series found in ${folder}`);

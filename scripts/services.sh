@@ -9,6 +9,12 @@ REDIS_PORT=${SHIPWATCH_REDIS_PORT:-6379}
 INFLUX_PORT=${SHIPWATCH_INFLUX_PORT:-8086}
 DOCKER_SOCK=${SHIPWATCH_DOCKER_SOCK:-/var/run/docker.sock}
 TEST_IMAGE=${SHIPWATCH_TEST_IMAGE:-shipwatch/busybox:test}
+# Set to N (1-99) for a dockerd of its own beside another one on this machine:
+# its own bridge sw-N on 10.(100+N).255.0/24 and address pool 10.(100+N).0.0/16,
+# no iptables management of its own (the other engine keeps that).
+DOCKER_ISOLATED=${SHIPWATCH_DOCKER_ISOLATED:-}
+# The docker CLI calls below (test image) go to this engine.
+export DOCKER_HOST=unix://$DOCKER_SOCK
 APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose)
 
 log() { echo "[services] $*" >&2; }
@@ -46,9 +52,22 @@ started() { echo "$2" > "$RUN_DIR/$1.started.pid"; }
 start_docker() {
   if docker_up; then log "dockerd already answers on $DOCKER_SOCK: reusing it"; return; fi
   mkdir -p "$RUN_DIR/docker"
+  local extra=()
+  if [ -n "$DOCKER_ISOLATED" ]; then
+    local net="10.$((100 + DOCKER_ISOLATED))" br="sw-$DOCKER_ISOLATED"
+    if ! ip link show "$br" >/dev/null 2>&1; then
+      ip link add "$br" type bridge
+      ip addr add "$net.255.1/24" dev "$br"
+      ip link set "$br" up
+    fi
+    # The other engine's FORWARD policy is DROP: let this engine's containers reach each other.
+    iptables -C FORWARD -s "$net.0.0/16" -d "$net.0.0/16" -j ACCEPT 2>/dev/null ||
+      iptables -I FORWARD 1 -s "$net.0.0/16" -d "$net.0.0/16" -j ACCEPT
+    extra=(--bridge "$br" --iptables=false --default-address-pool "base=$net.0.0/16,size=24")
+  fi
   log "starting dockerd (data in $RUN_DIR/docker)"
   setsid dockerd --host "unix://$DOCKER_SOCK" --data-root "$RUN_DIR/docker/data" \
-    --exec-root "$RUN_DIR/docker/exec" --pidfile "$RUN_DIR/docker/docker.pid" \
+    --exec-root "$RUN_DIR/docker/exec" --pidfile "$RUN_DIR/docker/docker.pid" "${extra[@]}" \
     >"$RUN_DIR/docker/dockerd.log" 2>&1 < /dev/null &
   started docker $!
   wait_for dockerd 60 docker_up || { tail -20 "$RUN_DIR/docker/dockerd.log" >&2; exit 1; }

@@ -3,5 +3,5 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The shared test data beside the repository (read-only). */
-export const SHARED = path.resolve(ROOT, '../shared');
+/** Third-party data the tests use, kept in the repository with its license notice. */
+export const FIXTURES = path.join(ROOT, 'test/fixtures');

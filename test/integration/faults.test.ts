@@ -16,7 +16,8 @@ import { createDocker } from '../../collector/docker.js';
 import { Collector } from '../../collector/collector.js';
 import { ApiStatsSource } from '../../collector/sources/api.js';
 
-const PORT = 18086;
+// A port of its own beside the shared influxd (SHIPWATCH_INFLUX_PORT + 10000 by default).
+const PORT = Number(process.env.SHIPWATCH_PRIVATE_INFLUX_PORT ?? Number(process.env.SHIPWATCH_INFLUX_PORT ?? 8086) + 10_000);
 const silent = createLogger('test', 'silent');
 
 describe('faults', function () {

@@ -27,7 +27,8 @@ describe('image list (real dockerd and influxd)', function () {
   let c: RunningCollector;
   let testId: string;
   let danglingId = '';
-  const env = { ...process.env, DOCKER_HOST: '' };
+  // The docker CLI talks to the engine the tests use.
+  const env = { ...process.env, DOCKER_HOST: services().dockerHost };
 
   /** The newest point of every docker_image series of an image, as a current listing would read them. */
   const current = async (id: string) => {

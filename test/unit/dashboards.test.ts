@@ -7,9 +7,9 @@ import { Ajv } from 'ajv';
 import { buildDashboards, render, DASHBOARD_DIR } from '../../grafana/index.js';
 import { DATASOURCE, DASHBOARD_TAG, type Dashboard } from '../../grafana/lib/model.js';
 import { allPanels, allQueries, referencedVariables } from '../helpers/grafana.js';
-import { ROOT, SHARED } from '../helpers/paths.js';
+import { ROOT, FIXTURES } from '../helpers/paths.js';
 
-const SCHEMAS = path.join(SHARED, 'data/grafana-jsonschema');
+const SCHEMAS = path.join(FIXTURES, 'grafana-jsonschema');
 
 /** Variables Grafana defines itself, and the InfluxDB alias patterns ($tag_x, $col, $m). */
 const BUILT_IN = new Set(['timeFilter', '__interval', '__interval_ms', '__from', '__to', '__url_time_range', '__value', '__data', '__all', 'col', 'm']);
