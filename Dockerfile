@@ -11,6 +11,7 @@ COPY common common
 COPY collector collector
 COPY processor processor
 COPY alerter alerter
+COPY agent agent
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM ${BASE_IMAGE}

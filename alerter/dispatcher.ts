@@ -16,10 +16,8 @@ import { stateId, type AlertRecord } from './record.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification, type RecoveryOutcome } from './notification.js';
 import { enqueueNotification, type AlerterContext } from './context.js';
 import type { RouteMatch } from './routing.js';
-import { ACTIONS_QUEUE, agentPrefix, type ActionJob, type ActionResult } from './queues.js';
+import { ACTIONS_QUEUE, agentPrefix, actionCommand, type ActionJob, type ActionResult } from '../common/queue/actions.js';
 import { jobIdPart } from '../common/queue/names.js';
-
-export const actionCommand = (rule: Pick<ActionRule, 'script' | 'docker'>) => (rule.script ? rule.script : `docker:${rule.docker}`);
 
 export class ActionDispatcher {
   private readonly queues = new Map<string, Queue<ActionJob>>();

@@ -7,7 +7,8 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
 import { createRedis, type RedisClient } from '../common/queue/connection.js';
-import { ALERTS_QUEUE } from '../common/queue/names.js';
+import { ALERTS_QUEUE, alertsPrefix } from '../common/queue/names.js';
+import { RESULTS_QUEUE, type ActionResult } from '../common/queue/actions.js';
 import { AlerterStore } from './store.js';
 import { Router } from './routing.js';
 import { AlerterMetrics } from './metrics.js';
@@ -17,7 +18,7 @@ import { Deliverer } from './delivery.js';
 import { ActionDispatcher } from './dispatcher.js';
 import { startApi } from './api.js';
 import type { AlerterContext } from './context.js';
-import { FLUSH_QUEUE, DELIVERY_QUEUE, RESULTS_QUEUE, alertsPrefix, type ActionResult, type DeliveryJob, type FlushJob } from './queues.js';
+import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
 
 /** Runs tasks one after another: alert intake and group flushes touch the same groups. */
 class Serial {

@@ -22,7 +22,7 @@ import { createRedis } from '../common/queue/connection.js';
 import { startCollectorParts } from '../collector/service.js';
 import { startProcessorParts } from '../processor/service.js';
 import { startAlerterParts } from '../alerter/service.js';
-import { RecoveryAgent } from '../alerter/agent.js';
+import { RecoveryAgent } from '../agent/agent.js';
 
 const { values: args } = parseArgs({ options: { kills: { type: 'string', default: '20' } } });
 const KILLS = Number(args.kills);

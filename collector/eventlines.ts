@@ -5,7 +5,8 @@
 import { MEASUREMENT, TAG, EVENT_FIELDS, FIELD_CONTAINER_ID } from '../common/schema.js';
 import { seriesKey, fieldSet, int, type FieldValue } from '../common/lineprotocol.js';
 import { eventKey, type DockerEvent } from './events.js';
-import { ContainerSeries, type EngineInfo } from './points.js';
+import type { EngineInfo } from '../common/docker.js';
+import { ContainerSeries } from './points.js';
 import { parseImage } from './container.js';
 import { partialMeta } from './meta.js';
 

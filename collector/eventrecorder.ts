@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
 import type { LineSink } from './collector.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
-import type { EngineInfo } from './points.js';
+import type { EngineInfo } from '../common/docker.js';
 import { eventFilter, eventLine } from './eventlines.js';
 
 export interface EventRecorderOptions {

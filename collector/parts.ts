@@ -10,7 +10,7 @@ import type { InfluxWriter } from '../common/influx/writer.js';
 import type { Collector } from './collector.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import type { DockerEventStream } from './events.js';
-import type { EngineInfo } from './points.js';
+import type { EngineInfo } from '../common/docker.js';
 import { EventRecorder } from './eventrecorder.js';
 import { REGISTRY_ACTIONS, actionName } from './eventlines.js';
 import { loadEventResume, loadLogResume, type EventResume, type LogResume } from './resume.js';

@@ -7,14 +7,9 @@ import {
   BLKIO_FIELDS, STATUS_FIELDS, HEALTH_FIELDS, PIDS_FIELDS, INFO_FIELDS,
 } from '../common/schema.js';
 import { seriesKey, line, int, fieldSet, nsTime, intField, floatField, type FieldValue } from '../common/lineprotocol.js';
+import type { EngineInfo } from '../common/docker.js';
 import { parseImage, type ContainerMeta } from './container.js';
 import { cpuPercent, memUsedNoCache, memPercent, sumNet, type StatsSample, type PrevCpu, type NetCounters } from './stats.js';
-
-export interface EngineInfo {
-  /** the host name written as engine_host */
-  host: string;
-  serverVersion: string;
-}
 
 /** Series keys of one container, built once and reused until its name, image, state or labels change. */
 export class ContainerSeries {

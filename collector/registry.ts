@@ -8,7 +8,7 @@
  */
 import type Docker from 'dockerode';
 import { fromInspect, type ContainerMeta } from './container.js';
-import { isGone } from './docker.js';
+import { isGone } from '../common/docker.js';
 import { mapLimit } from '../common/pool.js';
 
 interface Entry {

@@ -5,35 +5,13 @@ import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
 import { setupRetention } from '../common/influx/retention.js';
 import { startHealthServer, freshness } from '../common/health.js';
-import { createDocker } from './docker.js';
+import { createDocker, engineInfo } from '../common/docker.js';
 import { Collector, type CycleResult } from './collector.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import { DockerEventStream } from './events.js';
 import { startQueueFeed } from './queue-feed.js';
 import { startParts, eventFilters, eventResume, type CollectorParts } from './parts.js';
 import { selectSource } from './sources/select.js';
-import type { EngineInfo } from './points.js';
-import { startAgent } from '../alerter/agent.js';
-import { createRedis } from '../common/queue/connection.js';
-
-/** Waits until Docker answers, retrying with backoff; returns the engine's name and version. */
-export async function engineInfo(docker: Docker, cfg: Config, log: Logger, signal?: AbortSignal): Promise<EngineInfo> {
-  let delay = 500;
-  let warned = false;
-  for (;;) {
-    try {
-      const info = await docker.info();
-      if (warned) log.info('Docker reachable');
-      return { host: cfg.host || info.Name, serverVersion: info.ServerVersion };
-    } catch (e) {
-      if (!warned) log.warn({ error: (e as Error).message }, 'Docker unreachable; retrying');
-      warned = true;
-      if (signal?.aborted) throw e;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 10_000);
-    }
-  }
-}
 
 export interface RunningCollector {
   collector: Collector;
@@ -69,10 +47,6 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
     : undefined;
   const parts = await startParts({ cfg, docker, writer, engine, events, collector, log });
   disk = parts.disk;
-  // Recovery actions the alerter queues for this host (alerter.agent.enabled; docs/alerter.md).
-  const agent = cfg.alerter.agent.enabled
-    ? await startAgent({ cfg, host: engine.host, docker, writer, log: log.child({ part: 'agent' }) }, () => createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-agent' }))
-    : undefined;
   events.start();
   const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
   // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).
@@ -99,7 +73,6 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
       await health?.close();
       await scheduler.stop();
       await feed?.stop();
-      await agent?.stop();
       await parts.stop();
       events.stop();
       source.close();

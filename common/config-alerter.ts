@@ -210,8 +210,6 @@ export const AlerterSchema = z
       })
       .prefault({}),
     actions: ActionsSchema.prefault({}),
-    /** run the recovery agent inside the collector process (or run `npm run agent` on each host) */
-    agent: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
     api: z
       .strictObject({
         enabled: z.boolean().default(true),

@@ -2,7 +2,8 @@
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
-import { setupRetention, MeasurementRouter, type LineSink } from '../common/influx/retention.js';
+import { setupRetention, MeasurementRouter } from '../common/influx/retention.js';
+import type { LineSink } from '../common/influx/sink.js';
 import { startHealthServer } from '../common/health.js';
 import { PROCESSOR_MEASUREMENT } from '../common/schema.js';
 import { createRedis, type RedisClient } from '../common/queue/connection.js';

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { OnceLogger } from '../../common/log.js';
 import type { LineSink } from '../collector.js';
-import type { EngineInfo } from '../points.js';
+import type { EngineInfo } from '../../common/docker.js';
 import { containerFsUsage, type FsUsage } from './fsusage.js';
 import { diskLines, type DfAnswer, type DiskLineOptions } from './lines.js';
 

@@ -4,7 +4,8 @@
  */
 import { MEASUREMENT, TAG, DISK_FIELDS, MOUNT_FIELDS, FIELD_CONTAINER_ID, NO_TAG } from '../../common/schema.js';
 import { seriesKey, line, int, type FieldValue } from '../../common/lineprotocol.js';
-import { ContainerSeries, type EngineInfo } from '../points.js';
+import type { EngineInfo } from '../../common/docker.js';
+import { ContainerSeries } from '../points.js';
 import { parseImage, type ContainerMeta } from '../container.js';
 import { partialMeta, listName } from '../meta.js';
 

@@ -10,7 +10,7 @@ import { mapLimit } from '../../common/pool.js';
 import type { LineSink } from '../collector.js';
 import type { DockerEvent, DockerEventStream } from '../events.js';
 import { actionName } from '../eventlines.js';
-import type { EngineInfo } from '../points.js';
+import type { EngineInfo } from '../../common/docker.js';
 import { ImageCatalog, imageRows, type ImageDetails, type ImageListEntry } from './lines.js';
 
 const IMAGE_ACTIONS = new Set(['pull', 'tag', 'untag', 'delete', 'import', 'load']);

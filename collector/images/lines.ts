@@ -5,7 +5,7 @@
 import { MEASUREMENT, TAG, IMAGE_FIELDS, NO_TAG } from '../../common/schema.js';
 import { seriesKey, line, int, type FieldValue } from '../../common/lineprotocol.js';
 import { parseImage } from '../container.js';
-import type { EngineInfo } from '../points.js';
+import type { EngineInfo } from '../../common/docker.js';
 import { realTags, shortImageId } from '../disk/lines.js';
 
 export interface ImageListEntry {

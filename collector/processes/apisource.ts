@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import type { ContainerMeta } from '../container.js';
-import { isGone } from '../docker.js';
+import { isGone } from '../../common/docker.js';
 import { parseTop, PS_ARGS, type TopAnswer } from './ps.js';
 import type { ProcessSample } from './sample.js';
 import type { ProcessSource } from './source.js';

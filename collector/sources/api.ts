@@ -5,7 +5,7 @@
 import type Docker from 'dockerode';
 import { mapLimit } from '../../common/pool.js';
 import type { ContainerMeta } from '../container.js';
-import { isGone } from '../docker.js';
+import { isGone } from '../../common/docker.js';
 import { fromApiStats, isEmptyApiStats, type ApiStats, type StatsSample } from '../stats.js';
 import type { StatsSource } from './source.js';
 

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { authHeaders } from './auth.js';
 import { InfluxQL, ident, InfluxQueryError } from './query.js';
 import { pingServer } from './server.js';
+import type { LineSink } from './sink.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -241,11 +242,6 @@ export async function setupRetention(cfg: InfluxConfig, log: Logger, signal?: Ab
       delay = Math.min(delay * 2, 10_000);
     }
   }
-}
-
-export interface LineSink {
-  write(lines: string[]): void;
-  flush(): Promise<boolean>;
 }
 
 /**

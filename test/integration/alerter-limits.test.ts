@@ -15,7 +15,8 @@ import { Router } from '../../alerter/routing.js';
 import { AlerterMetrics } from '../../alerter/metrics.js';
 import { ActionDispatcher } from '../../alerter/dispatcher.js';
 import { alertLabels } from '../../alerter/labels.js';
-import { DELIVERY_QUEUE, FLUSH_QUEUE, alertsPrefix, type DeliveryJob } from '../../alerter/queues.js';
+import { DELIVERY_QUEUE, FLUSH_QUEUE, type DeliveryJob } from '../../alerter/queues.js';
+import { alertsPrefix } from '../../common/queue/names.js';
 import type { AlerterContext } from '../../alerter/context.js';
 import type { AlertRecord } from '../../alerter/record.js';
 

@@ -14,7 +14,7 @@ import { createLogger } from '../../common/log.js';
 import { parseConfig, type Config } from '../../common/config.js';
 import { createRedis, type RedisClient } from '../../common/queue/connection.js';
 import { startAlerterParts, type RunningAlerter } from '../../alerter/service.js';
-import { RecoveryAgent } from '../../alerter/agent.js';
+import { RecoveryAgent } from '../../agent/agent.js';
 import { InfluxWriter } from '../../common/influx/writer.js';
 import type { InfluxQL } from '../../common/influx/query.js';
 

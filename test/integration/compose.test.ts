@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -65,6 +65,15 @@ describe('docker-compose.yml', () => {
       expect(vols('agent')).to.contain('/config/recovery:/etc/shipwatch-recovery:ro');
       expect(services.processor.user, 'processor as the image\'s unprivileged user').to.equal(undefined);
       expect(services.alerter.user).to.equal(undefined);
+    });
+
+    it('runs each app service from its own entry point, built from a source file that exists', () => {
+      for (const s of ['collector', 'processor', 'alerter', 'agent']) {
+        const [node, entry] = services[s].command;
+        expect(node, s).to.equal('node');
+        expect(entry, s).to.equal(`dist/${s}/main.js`);
+        expect(existsSync(path.join(ROOT, `${s}/main.ts`)), s).to.equal(true);
+      }
     });
 
     it('checks health through /healthz in every app service but the agent', () => {

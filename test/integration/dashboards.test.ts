@@ -15,9 +15,10 @@ import { startProcessorParts, type RunningProcessor } from '../../processor/serv
 import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS, TAG } from '../../common/schema.js';
 import { DEFAULTS } from '../../common/config.js';
 import type { Source } from '../../grafana/lib/model.js';
-import { notificationLine, runLine, verifyLine } from '../../alerter/lines.js';
+import { notificationLine } from '../../alerter/lines.js';
+import { runLine, verifyLine } from '../../agent/lines.js';
 import type { Notification } from '../../alerter/notification.js';
-import type { ActionResult } from '../../alerter/queues.js';
+import type { ActionResult } from '../../common/queue/actions.js';
 
 const silent = createLogger('test', process.env.SHIPWATCH_TEST_LOG ?? 'silent');
 

@@ -12,7 +12,7 @@ import { createLogger } from '../../common/log.js';
 import { parseConfig } from '../../common/config.js';
 import { InfluxWriter } from '../../common/influx/writer.js';
 import { InfluxQL } from '../../common/influx/query.js';
-import { createDocker } from '../../collector/docker.js';
+import { createDocker } from '../../common/docker.js';
 import { Collector } from '../../collector/collector.js';
 import { ApiStatsSource } from '../../collector/sources/api.js';
 

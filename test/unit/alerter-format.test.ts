@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { smsText, webhookBody, slackBody, pushBody, subject, emailText } from '../../alerter/format.js';
 import { dashboardUrl, type Notification, type NotifiedAlert } from '../../alerter/notification.js';
 import { renderTemplate, SmsChannel } from '../../alerter/receivers/sms.js';
-import { scriptEnv, SCRIPT_PATH } from '../../alerter/script-env.js';
+import { scriptEnv, SCRIPT_PATH } from '../../agent/script-env.js';
 import { messageIdFor } from '../../alerter/receivers/email.js';
 import { parseConfig } from '../../common/config.js';
 

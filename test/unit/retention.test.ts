@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import {
-  v1Statements, bucketChanges, parseGoDuration, influxDuration, wantedRetention, MeasurementRouter, type LineSink,
+  v1Statements, bucketChanges, parseGoDuration, influxDuration, wantedRetention, MeasurementRouter,
 } from '../../common/influx/retention.js';
+import type { LineSink } from '../../common/influx/sink.js';
 import { DEFAULTS } from '../../common/config.js';
 
 const DAY = 86_400_000;

@@ -3,16 +3,7 @@
  * variables, never as arguments or command text, plus a fixed PATH. Nothing
  * else of the agent's environment (which may hold secrets) is passed on.
  */
-export interface ActionFacts {
-  containerId: string;
-  container: string;
-  host: string;
-  rule: string;
-  severity: string;
-  value: number | null;
-  snapshotId: string | null;
-  alertKey: string;
-}
+import type { ActionFacts } from '../common/queue/actions.js';
 
 export const SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

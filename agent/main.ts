@@ -1,18 +1,17 @@
 /**
- * Recovery agent entry point, for a Docker host whose collector does not run
- * the agent itself (alerter.agent.enabled): runs the actions the alerter
- * queues for this host.
+ * Recovery agent entry point, one per Docker host: runs the recovery actions
+ * the alerter queues for this host (docs/alerter.md).
  */
 import { runComponent } from '../common/main.js';
 import { InfluxWriter } from '../common/influx/writer.js';
 import { createRedis } from '../common/queue/connection.js';
-import { createDocker } from '../collector/docker.js';
+import { createDocker, engineInfo } from '../common/docker.js';
 import { startAgent } from './agent.js';
 
 await runComponent('agent', async (cfg, log) => {
   const docker = createDocker(cfg.docker);
   // The same host name the collector writes (host, else the engine's name), which alerts carry.
-  const host = cfg.host || (await docker.info()).Name;
+  const { host } = await engineInfo(docker, cfg, log);
   const writer = new InfluxWriter(cfg.influx, log.child({ part: 'influx' }));
   writer.ensureDatabase().catch((e) => log.error({ err: e }, 'could not create the InfluxDB database'));
   const a = await startAgent({ cfg, host, docker, writer, log }, () => createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-agent' }));

@@ -1,6 +1,14 @@
+/** The Docker engine client, for the collector and the recovery agent. */
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import type { DockerConfig } from '../common/config.js';
+import type { Config, DockerConfig } from './config.js';
+import type { Logger } from './log.js';
+
+export interface EngineInfo {
+  /** the host name written as engine_host, and which alerts and recovery actions carry */
+  host: string;
+  serverVersion: string;
+}
 
 /** A Docker client for a unix socket, or TCP with TLS when docker.url is set. */
 export function createDocker(cfg: DockerConfig): Docker {
@@ -26,3 +34,22 @@ export const isGone = (e: unknown) => {
   const s = dockerStatus(e);
   return s === 404 || s === 409;
 };
+
+/** Waits until Docker answers, retrying with backoff; returns the engine's name and version. */
+export async function engineInfo(docker: Docker, cfg: Config, log: Logger, signal?: AbortSignal): Promise<EngineInfo> {
+  let delay = 500;
+  let warned = false;
+  for (;;) {
+    try {
+      const info = await docker.info();
+      if (warned) log.info('Docker reachable');
+      return { host: cfg.host || info.Name, serverVersion: info.ServerVersion };
+    } catch (e) {
+      if (!warned) log.warn({ error: (e as Error).message }, 'Docker unreachable; retrying');
+      warned = true;
+      if (signal?.aborted) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}

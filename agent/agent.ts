@@ -4,8 +4,7 @@
  * restart/stop/start through dockerode), records the run in
  * shipwatch_recovery_run, checks that the container recovered (running, and
  * healthy when it has a health check) within actions.verifyWithin, and
- * reports the outcome on the results queue. Runs inside the collector
- * (alerter.agent.enabled) or alone (alerter/agent-main.ts).
+ * reports the outcome on the results queue. One per Docker host (agent/main.ts).
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -14,21 +13,19 @@ import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { RedisClient } from '../common/queue/connection.js';
-import { alertsPrefix } from '../common/queue/names.js';
-import { jobIdPart } from '../common/queue/names.js';
-import { ACTIONS_QUEUE, RESULTS_QUEUE, agentPrefix, type ActionJob, type ActionResult } from './queues.js';
+import type { LineSink } from '../common/influx/sink.js';
+import { alertsPrefix, jobIdPart } from '../common/queue/names.js';
+import { ACTIONS_QUEUE, RESULTS_QUEUE, agentPrefix, actionCommand, type ActionJob, type ActionResult } from '../common/queue/actions.js';
 import { scriptEnv } from './script-env.js';
 import { runScript } from './script-runner.js';
 import { runLine, verifyLine } from './lines.js';
-import { actionCommand } from './dispatcher.js';
-import type { LineOut } from './context.js';
 
 export interface AgentDeps {
   cfg: Config;
   host: string;
   docker: Docker;
   redis: RedisClient;
-  writer: LineOut;
+  writer: LineSink;
   log: Logger;
 }
 
@@ -158,7 +155,7 @@ export class RecoveryAgent {
   }
 }
 
-/** Starts an agent with a Redis connection of its own; for the collector and agent-main. */
+/** Starts an agent with a Redis connection of its own. */
 export async function startAgent(deps: Omit<AgentDeps, 'redis'>, createRedis: () => RedisClient): Promise<{ agent: RecoveryAgent; stop(): Promise<void> }> {
   const redis = createRedis();
   redis.on('error', (e: Error) => deps.log.debug({ err: e.message }, 'redis'));
