@@ -16,6 +16,7 @@ import type { RedisClient } from '../common/queue/connection.js';
 import { parseDuration } from '../common/duration.js';
 import { MatcherSchema } from '../common/config-alerter.js';
 import { formatMatcher } from '../common/matchers.js';
+import { issueList } from '../common/validation.js';
 import { readSnapshot } from '../processor/snapshot-store.js';
 import type { AlerterStore } from './store.js';
 import type { AlerterMetrics } from './metrics.js';
@@ -76,7 +77,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest();
 function badRequest(res: Response, error: z.ZodError) {
   res.status(400).json({
     error: 'invalid request',
-    issues: error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message })),
+    issues: issueList(error, '(body)'),
   });
 }
 

@@ -2,15 +2,12 @@
 import type { Queue } from 'bullmq';
 import type { AlerterConfig, ReceiverConfig } from '../common/config-alerter.js';
 import type { Logger } from '../common/log.js';
+import type { LineSink } from '../common/influx/sink.js';
 import type { AlerterStore } from './store.js';
 import type { Router } from './routing.js';
 import type { AlerterMetrics } from './metrics.js';
 import type { Notification } from './notification.js';
 import { CHANNELS, deliveryId, deliveryJobId, type DeliveryJob, type FlushJob } from './queues.js';
-
-export interface LineOut {
-  write(lines: string[]): void;
-}
 
 export interface AlerterContext {
   cfg: AlerterConfig;
@@ -19,7 +16,7 @@ export interface AlerterContext {
   receivers: Map<string, ReceiverConfig>;
   flushQueue: Queue<FlushJob>;
   deliveryQueue: Queue<DeliveryJob>;
-  writer: LineOut;
+  writer: LineSink;
   metrics: AlerterMetrics;
   log: Logger;
   now: () => number;

@@ -7,6 +7,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { AlertMessageSchema, type AlertMessage } from '../common/queue/alerts.js';
+import { formatIssues } from '../common/validation.js';
 import { applyTransition, type Change } from './record.js';
 import { alertLabels } from './labels.js';
 import { groupOf } from './grouping.js';
@@ -21,8 +22,7 @@ export class AlertIngest {
   async handle(data: unknown): Promise<Change> {
     const parsed = AlertMessageSchema.safeParse(data);
     if (!parsed.success) {
-      const why = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new UnrecoverableError(`alert message invalid: ${why}`);
+      throw new UnrecoverableError(`alert message invalid: ${formatIssues(parsed.error)}`);
     }
     const msg: AlertMessage = parsed.data;
     const { store, router, log, metrics } = this.ctx;

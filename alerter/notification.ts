@@ -4,6 +4,7 @@
  * flush time), so a flush or delivery run again after a crash names the same
  * notification and is recognised as already sent.
  */
+import type { Severity } from '../common/severity.js';
 import type { AlertRecord } from './record.js';
 import { isAcked } from './record.js';
 import type { Reason } from './dedup.js';
@@ -14,7 +15,7 @@ export interface NotifiedAlert {
   key: string;
   status: 'firing' | 'resolved';
   rule: string;
-  severity: 'critical' | 'warning' | 'info';
+  severity: Severity;
   host: string;
   container: string;
   containerId: string;

@@ -6,6 +6,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
+import { Serializer } from '../common/serial.js';
 import { createRedis, type RedisClient } from '../common/queue/connection.js';
 import { ALERTS_QUEUE, alertsPrefix } from '../common/queue/names.js';
 import { RESULTS_QUEUE, type ActionResult } from '../common/queue/actions.js';
@@ -19,16 +20,6 @@ import { ActionDispatcher } from './dispatcher.js';
 import { startApi } from './api.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
-
-/** Runs tasks one after another: alert intake and group flushes touch the same groups. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 export interface RunningAlerter {
   ctx: AlerterContext;
@@ -74,12 +65,14 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   const ingest = new AlertIngest(ctx, dispatcher);
   const flusher = new GroupFlusher(ctx);
   const deliverer = new Deliverer(ctx, writer.query);
-  const serial = new Serial();
+  // One at a time: alert intake, group flushes and recovery results touch the same groups and records.
+  const serializer = new Serializer();
+  const serial = <T>(fn: () => Promise<T>) => serializer.run('groups', fn);
 
   const onError = (what: string) => (e: Error) => log.debug({ err: e.message }, what);
   const workers: Worker[] = [
-    new Worker(ALERTS_QUEUE, (job: Job) => serial.run(() => ingest.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
-    new Worker<FlushJob>(FLUSH_QUEUE, (job) => serial.run(() => flusher.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
+    new Worker(ALERTS_QUEUE, (job: Job) => serial(() => ingest.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
+    new Worker<FlushJob>(FLUSH_QUEUE, (job) => serial(() => flusher.handle(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }),
     new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => deliverer.process(job), {
       connection: redis,
       prefix,
@@ -91,7 +84,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     }),
   ];
   if (dispatcher) {
-    workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial.run(() => dispatcher.onResult(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }));
+    workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial(() => dispatcher.onResult(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }));
   }
   for (const w of workers) {
     w.on('error', onError(w.name));

@@ -8,16 +8,12 @@ import type { Logger } from '../common/log.js';
 import { OnceLogger } from '../common/log.js';
 import type { ContainerMeta } from './container.js';
 import type { EngineInfo } from '../common/docker.js';
+import type { LineSink } from '../common/influx/sink.js';
 import { ContainerSeries, statsLines, stateLines, removedLines } from './points.js';
 import type { StatsSource } from './sources/source.js';
 import { cpuPercent, type PrevCpu, type StatsSample } from './stats.js';
 import { ContainerRegistry } from './registry.js';
 import type { DockerEventStream, DockerEvent } from './events.js';
-
-export interface LineSink {
-  write(lines: string[]): void;
-  flush(): Promise<boolean>;
-}
 
 export interface CollectorOptions {
   labelTags: string[];

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
-import type { LineSink } from './collector.js';
+import type { LineSink } from '../common/influx/sink.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
 import type { EngineInfo } from '../common/docker.js';
 import { eventFilter, eventLine } from './eventlines.js';

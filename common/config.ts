@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { PROCESSOR_METRICS, MEASUREMENT, LOG_MATCH_FIELDS } from './schema.js';
 import { AlerterSchema } from './config-alerter.js';
+import { ConfigError } from './errors.js';
+import { SEVERITIES } from './severity.js';
+import { issuePath } from './validation.js';
 
 const duration = (def: string) =>
   z
@@ -139,7 +142,7 @@ const durationOrZero = (def: string) =>
       }
     });
 
-const severity = z.enum(['critical', 'warning', 'info']);
+const severity = z.enum(SEVERITIES);
 const processorMetric = z.enum(Object.values(PROCESSOR_METRICS) as [string, ...string[]]);
 
 /** A static threshold: fires when `aggregate` of `metric` compares true against `value` for `for`. */
@@ -333,13 +336,6 @@ export type DockerConfig = Config['docker'];
 /** Keys whose values are secrets: never logged, may come from *_FILE. */
 export const SECRET_KEYS = ['influx.token', 'influx.password', 'redis.url', 'alerter.smtp.password', 'alerter.api.token'];
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 const toEnvName = (path: string[]) =>
   'SHIPWATCH_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 
@@ -425,7 +421,7 @@ export function parseConfig(raw: unknown): Config {
   if (!res.success) {
     const lines = res.error.issues.map((i) => {
       const unknownKeys = i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys : [];
-      const base = i.path.map(String).join('.');
+      const base = issuePath(i, '');
       if (unknownKeys.length) {
         return unknownKeys.map((k) => `config: ${base ? base + '.' : ''}${k}: unknown key`).join('\n');
       }

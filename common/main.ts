@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
+import { loadConfig, redactConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 
 /**

@@ -4,9 +4,8 @@
  * resolves and a pending one is forgotten. One alert per key
  * (rule|host|container), so repeats of a firing condition send nothing.
  */
+import type { Severity } from '../common/severity.js';
 import type { AlertState } from './state.js';
-
-export type Severity = 'critical' | 'warning' | 'info';
 
 export interface Condition {
   rule: string;

@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
+import type { LineSink } from '../common/influx/sink.js';
 import type { RedisClient } from '../common/queue/connection.js';
 import { SAMPLES_QUEUE, JOB, shardPrefix } from '../common/queue/names.js';
 import { validateSamples, validateEvent, validateLogs, type SamplesPayload, type EventPayload, type LogsPayload } from '../common/queue/payload.js';
@@ -30,11 +31,6 @@ import type { AlertPublisher } from './alert-publisher.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { buildSnapshot } from './snapshot.js';
 
-export interface LineWriter {
-  write(lines: string[]): void;
-  flush(): Promise<boolean>;
-}
-
 /**
  * Jobs that finish close together share one flush: InfluxDB takes a few large
  * writes far more cheaply than many small ones, and each job still commits its
@@ -43,7 +39,7 @@ export interface LineWriter {
 export class GroupFlush {
   private pending: Promise<boolean> | undefined;
 
-  constructor(private readonly writer: LineWriter, private readonly delayMs = 50) {}
+  constructor(private readonly writer: LineSink, private readonly delayMs = 50) {}
 
   flush(): Promise<boolean> {
     if (!this.pending) {
@@ -63,7 +59,7 @@ export interface ConsumerDeps {
   store: StateStore;
   alerts: AlertPublisher;
   snapshots: SnapshotStore | undefined;
-  writer: LineWriter;
+  writer: LineSink;
   log: Logger;
 }
 

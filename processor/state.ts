@@ -5,7 +5,7 @@
  * fields.
  */
 import type { ThresholdState } from './thresholds/index.js';
-import type { Severity } from './alerts.js';
+import type { Severity } from '../common/severity.js';
 
 export const STATE_VERSION = 1;
 

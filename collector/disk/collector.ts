@@ -7,7 +7,7 @@ import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { OnceLogger } from '../../common/log.js';
-import type { LineSink } from '../collector.js';
+import type { LineSink } from '../../common/influx/sink.js';
 import type { EngineInfo } from '../../common/docker.js';
 import { containerFsUsage, type FsUsage } from './fsusage.js';
 import { diskLines, type DfAnswer, type DiskLineOptions } from './lines.js';

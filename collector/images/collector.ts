@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { OnceLogger } from '../../common/log.js';
 import { mapLimit } from '../../common/pool.js';
-import type { LineSink } from '../collector.js';
+import type { LineSink } from '../../common/influx/sink.js';
 import type { DockerEvent, DockerEventStream } from '../events.js';
 import { actionName } from '../eventlines.js';
 import type { EngineInfo } from '../../common/docker.js';

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { OnceLogger } from '../../common/log.js';
-import type { LineSink } from '../collector.js';
+import type { LineSink } from '../../common/influx/sink.js';
 import { fromInspect, type ContainerMeta } from '../container.js';
 import { isGone } from '../../common/docker.js';
 import type { DockerEvent, DockerEventStream } from '../events.js';

@@ -7,7 +7,7 @@ import type { Logger } from '../../common/log.js';
 import { OnceLogger } from '../../common/log.js';
 import { fromInspect, type ContainerMeta } from '../container.js';
 import { isGone } from '../../common/docker.js';
-import type { LineSink } from '../collector.js';
+import type { LineSink } from '../../common/influx/sink.js';
 import type { EngineInfo } from '../../common/docker.js';
 import { ContainerSeries } from '../points.js';
 import { ProcessTracker } from './tracker.js';

@@ -1,5 +1,6 @@
 import type { InfluxConfig } from '../config.js';
 import { authHeaders } from './auth.js';
+import { InfluxQueryError } from '../errors.js';
 
 export interface Series {
   name: string;
@@ -10,12 +11,6 @@ export interface Series {
 
 export type Epoch = 'ns' | 'u' | 'ms' | 's' | 'rfc3339';
 
-export class InfluxQueryError extends Error {
-  constructor(message: string, readonly query: string) {
-    super(message);
-    this.name = 'InfluxQueryError';
-  }
-}
 
 /** Rows of a series as objects keyed by column, with the series tags merged in. */
 export function rows(series: Series[] | undefined): Array<Record<string, unknown>> {

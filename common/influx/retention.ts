@@ -8,7 +8,8 @@
 import type { InfluxConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { authHeaders } from './auth.js';
-import { InfluxQL, ident, InfluxQueryError } from './query.js';
+import { InfluxQL, ident } from './query.js';
+import { InfluxQueryError, RetentionError } from '../errors.js';
 import { pingServer } from './server.js';
 import type { LineSink } from './sink.js';
 
@@ -125,10 +126,6 @@ export function bucketChanges(bucket: string, existing: Bucket[], want: WantedRe
   return out;
 }
 
-/** A failure that retrying will not fix (permissions, a bad value). */
-export class RetentionError extends Error {
-  override name = 'RetentionError';
-}
 
 async function v1Policies(q: InfluxQL, db: string): Promise<ExistingPolicy[] | undefined> {
   const dbs = await q.rows('SHOW DATABASES');

@@ -4,6 +4,7 @@
  * and pair a resolve with its firing.
  */
 import { z } from 'zod';
+import { SEVERITIES } from '../severity.js';
 
 export const ALERT_VERSION = 1;
 
@@ -13,7 +14,7 @@ export const AlertMessageSchema = z.object({
   key: z.string().min(1),
   status: z.enum(['firing', 'resolved']),
   rule: z.string().min(1),
-  severity: z.enum(['critical', 'warning', 'info']),
+  severity: z.enum(SEVERITIES),
   host: z.string().min(1),
   container: z.string(),
   containerId: z.string(),

@@ -4,6 +4,7 @@
  * at once with the reason, and is kept in the failed set for inspection.
  */
 import { z } from 'zod';
+import { formatIssues } from '../validation.js';
 
 export const PAYLOAD_VERSION = 1;
 
@@ -93,9 +94,7 @@ function validate<T>(schema: z.ZodType<T>, what: string, data: unknown): Validat
   }
   const r = schema.safeParse(data);
   if (r.success) return { ok: true, value: r.data };
-  const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  const more = r.error.issues.length > 5 ? ` (+${r.error.issues.length - 5} more)` : '';
-  return { ok: false, reason: `${what} payload invalid: ${issues.join('; ')}${more}` };
+  return { ok: false, reason: `${what} payload invalid: ${formatIssues(r.error)}` };
 }
 
 export const validateSamples = (d: unknown) => validate(SamplesPayloadSchema, 'samples', d);

@@ -10,6 +10,7 @@ import { createRedis, type RedisClient } from './connection.js';
 import { SAMPLES_QUEUE, JOB, shardPrefix, jobIdPart } from './names.js';
 import { shardOf } from './shard.js';
 import { jobOptions } from './options.js';
+import { Serializer } from '../serial.js';
 import { PAYLOAD_VERSION, type SamplesPayload, type EventPayload, type LogsPayload } from './payload.js';
 
 export type SamplesInput = Omit<SamplesPayload, 'v' | 'prevId'>;
@@ -26,7 +27,7 @@ export class SamplesPublisher {
   private readonly ownsClient: boolean;
   /** last job published per host: the predecessor named by the next one */
   private readonly last = new Map<string, string>();
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly serializer = new Serializer();
 
   constructor(private readonly cfg: Pick<Config, 'redis' | 'queue'>, client?: RedisClient) {
     this.ownsClient = !client;
@@ -45,14 +46,7 @@ export class SamplesPublisher {
 
   /** Runs the publishes of one host one after another, so each names the one before it. */
   private serial<T>(host: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(host) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.then(() => undefined, () => undefined);
-    this.tails.set(host, tail);
-    void tail.then(() => {
-      if (this.tails.get(host) === tail) this.tails.delete(host);
-    });
-    return run;
+    return this.serializer.run(host, fn);
   }
 
   /** Publishes one cycle of one host. The job ID makes a repeated publish of the same cycle a no-op. */

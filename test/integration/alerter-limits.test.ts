@@ -44,7 +44,7 @@ describe('alerter: recovery limits', function () {
     ctx = {
       cfg: cfg.alerter, store: new AlerterStore(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
       receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
-      writer: { write() {} }, metrics: new AlerterMetrics(async () => ({})), log: createLogger('t', 'silent'), now: Date.now,
+      writer: { write() {}, flush: async () => true }, metrics: new AlerterMetrics(async () => ({})), log: createLogger('t', 'silent'), now: Date.now,
     };
     dispatcher = new ActionDispatcher(ctx, redis, cfg.redis.prefix);
   });
