@@ -72,8 +72,9 @@ const liveHeap = () => {
 const heap: number[] = [];
 
 async function measure(name: string, source: StatsSource, writer: InfluxWriter, d: ReturnType<typeof docker>): Promise<Measured[]> {
-  const c = new Collector(d, source, writer, { host: 'bench', serverVersion: 'bench' },
-    { labelTags: [], includeStopped: true, inspectEvery: 3_600_000, listEvery: 60_000, infoEvery: 300_000 }, log);
+  const opts = { labelTags: [], includeStopped: true, inspectEvery: 3_600_000, listEvery: 60_000, infoEvery: 300_000 };
+  const registry = new ContainerRegistry(d, opts);
+  const c = new Collector({ registry, source, sink: writer, engine: { host: 'bench', serverVersion: 'bench' }, opts, log });
   // As in production: the event stream names changes, so cycles need not list every container.
   const events = new DockerEventStream(d, log, { type: ['container'] });
   c.follow(events);

@@ -3,7 +3,6 @@
  * running containers' counters, turn everything into lines and hand them to
  * the writer. Timestamps are the cycle's scheduled time, aligned to the interval.
  */
-import type Docker from 'dockerode';
 import type { Logger } from '../common/log.js';
 import { OnceLogger } from '../common/log.js';
 import type { ContainerMeta } from './container.js';
@@ -11,8 +10,8 @@ import type { EngineInfo } from '../common/docker.js';
 import type { LineSink } from '../common/influx/sink.js';
 import { ContainerSeries, statsLines, stateLines, removedLines } from './points.js';
 import type { StatsSource } from './sources/source.js';
-import { cpuPercent, type PrevCpu, type StatsSample } from './stats.js';
-import { ContainerRegistry } from './registry.js';
+import { derive, type Derived, type PrevCpu, type StatsSample } from './stats.js';
+import type { ContainerRegistry } from './registry.js';
 import type { DockerEventStream, DockerEvent } from './events.js';
 
 export interface CollectorOptions {
@@ -40,27 +39,46 @@ const HAS_STATS = new Set(['running', 'paused']);
 export interface CycleSamples {
   time: number;
   host: string;
-  containers: Array<{ meta: ContainerMeta; sample?: StatsSample; cpuPercent?: number }>;
+  containers: Array<{ meta: ContainerMeta; sample?: StatsSample; derived?: Derived }>;
+}
+
+/** Takes each cycle's samples (the processor's queue feed); must not throw. */
+export interface SamplesSink {
+  cycle(c: CycleSamples): void;
+}
+
+export interface CollectorDeps {
+  /** the host's containers; the collector keeps it current */
+  registry: ContainerRegistry;
+  source: StatsSource;
+  /** where the points go */
+  sink: LineSink;
+  /** where each cycle's samples go, if anywhere */
+  samples?: SamplesSink;
+  engine: EngineInfo;
+  opts: CollectorOptions;
+  log: Logger;
 }
 
 export class Collector {
   readonly registry: ContainerRegistry;
+  private readonly source: StatsSource;
+  private readonly sink: LineSink;
+  private readonly samples: SamplesSink | undefined;
+  private readonly engine: EngineInfo;
+  private readonly opts: CollectorOptions;
   private series = new Map<string, ContainerSeries>();
   private prev = new Map<string, PrevCpu>();
   private readonly outage: OnceLogger;
-  /** receives each cycle's samples (the queue publisher); must not throw */
-  onSamples: ((cycle: CycleSamples) => void) | undefined;
 
-  constructor(
-    docker: Docker,
-    private readonly source: StatsSource,
-    private readonly sink: LineSink,
-    private readonly engine: EngineInfo,
-    private readonly opts: CollectorOptions,
-    private readonly log: Logger,
-  ) {
-    this.registry = new ContainerRegistry(docker, { inspectEvery: opts.inspectEvery, listEvery: opts.listEvery });
-    this.outage = new OnceLogger(log);
+  constructor(d: CollectorDeps) {
+    this.registry = d.registry;
+    this.source = d.source;
+    this.sink = d.sink;
+    this.samples = d.samples;
+    this.engine = d.engine;
+    this.opts = d.opts;
+    this.outage = new OnceLogger(d.log);
   }
 
   /**
@@ -113,13 +131,14 @@ export class Collector {
     const all = this.registry.all();
     const running = all.filter((c) => HAS_STATS.has(c.state));
     const { samples } = await this.source.read(running);
-    const published: CycleSamples['containers'] | undefined = this.onSamples ? [] : undefined;
+    const published: CycleSamples['containers'] | undefined = this.samples ? [] : undefined;
     for (const c of all) {
       const s = this.seriesOf(c);
       const sample = samples.get(c.id);
-      published?.push({ meta: c, sample, cpuPercent: sample && cpuPercent(this.prev.get(c.id), sample.cpu) });
+      const derived = sample && derive(sample, this.prev.get(c.id));
+      published?.push({ meta: c, sample, derived });
       if (sample) {
-        statsLines(s, sample, this.prev.get(c.id), time, lines);
+        statsLines(s, sample, derived!, time, lines);
         this.prev.set(c.id, { total: sample.cpu.total, system: sample.cpu.system });
       } else if (!HAS_STATS.has(c.state)) {
         this.prev.delete(c.id);
@@ -127,7 +146,7 @@ export class Collector {
       }
       if (HAS_STATS.has(c.state) || this.opts.includeStopped) stateLines(s, time, lines, this.opts.infoEvery);
     }
-    if (published) this.onSamples!({ time, host: this.engine.host, containers: published });
+    if (published) this.samples!.cycle({ time, host: this.engine.host, containers: published });
     const out = lines.filter(Boolean);
     this.sink.write(out);
     await this.sink.flush();

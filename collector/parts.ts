@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { InfluxWriter } from '../common/influx/writer.js';
-import type { Collector } from './collector.js';
+import type { ContainerRegistry } from './registry.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import type { DockerEventStream } from './events.js';
 import type { EngineInfo } from '../common/docker.js';
@@ -131,7 +131,8 @@ export interface PartsContext {
   writer: InfluxWriter;
   engine: EngineInfo;
   events: DockerEventStream;
-  collector: Collector;
+  /** the containers the metrics cycle knows: the parts tag their points from it */
+  registry: ContainerRegistry;
   log: Logger;
 }
 
@@ -140,10 +141,10 @@ export interface PartsContext {
  * before events.start() to miss nothing.
  */
 export async function startParts(ctx: PartsContext): Promise<CollectorParts> {
-  const { cfg, docker, writer, engine, events, collector, log } = ctx;
+  const { cfg, docker, writer, engine, events, registry, log } = ctx;
   const on = enabled(cfg);
   const labelTags = cfg.collector.labelTags;
-  const known = (id: string) => collector.registry.get(id);
+  const known = (id: string) => registry.get(id);
   const parts: CollectorParts = { stop: async () => {} };
   const schedulers: IntervalScheduler[] = [];
   const stoppers: Array<() => Promise<void>> = [];

@@ -9,7 +9,7 @@ import {
 import { seriesKey, line, int, fieldSet, nsTime, intField, floatField, type FieldValue } from '../common/lineprotocol.js';
 import type { EngineInfo } from '../common/docker.js';
 import { parseImage, type ContainerMeta } from './container.js';
-import { cpuPercent, memUsedNoCache, memPercent, sumNet, type StatsSample, type PrevCpu, type NetCounters } from './stats.js';
+import type { StatsSample, Derived, NetCounters } from './stats.js';
 
 /** Series keys of one container, built once and reused until its name, image, state or labels change. */
 export class ContainerSeries {
@@ -75,7 +75,7 @@ function netFields(n: NetCounters): string {
  * Unlike Telegraf they carry no container_id field: a 64-character string on every
  * point is the bulk of the bytes written and stored; status and info carry it.
  */
-export function statsLines(s: ContainerSeries, sample: StatsSample, prev: PrevCpu | undefined, timeMs: number, out: string[]): void {
+export function statsLines(s: ContainerSeries, sample: StatsSample, d: Derived, timeMs: number, out: string[]): void {
   // Hot path: numeric fields are appended as text (",k=v") after the cached series key.
   const ts = ' ' + nsTime(timeMs);
   const emit = (key: string, fields: string) => {
@@ -90,23 +90,22 @@ export function statsLines(s: ContainerSeries, sample: StatsSample, prev: PrevCp
     + intField(CPU_FIELDS.throttlingPeriods, t?.periods)
     + intField(CPU_FIELDS.throttlingThrottledPeriods, t?.throttledPeriods)
     + intField(CPU_FIELDS.throttlingThrottledTime, t?.throttledTime)
-    + floatField(CPU_FIELDS.usagePercent, cpuPercent(prev, c)));
+    + floatField(CPU_FIELDS.usagePercent, d.cpuPercent));
 
   const m = sample.mem;
-  const used = memUsedNoCache(m);
   let mem = '';
   for (const k of MEM_STAT_FIELDS) mem += intField(k, m.stats[k]);
   emit(s.mem, mem
-    + intField(MEM_FIELDS.usage, used)
+    + intField(MEM_FIELDS.usage, d.memUsed)
     + intField(MEM_FIELDS.limit, m.limit)
-    + floatField(MEM_FIELDS.usagePercent, memPercent(used, m.limit))
+    + floatField(MEM_FIELDS.usagePercent, d.memPercent)
     + (m.maxUsage ? intField(MEM_FIELDS.maxUsage, m.maxUsage) : '')
     + (m.failCount ? intField(MEM_FIELDS.failCount, m.failCount) : ''));
 
   if (sample.net) {
     for (const iface in sample.net) emit(s.netKey(iface), netFields(sample.net[iface]));
-    emit(s.netKey(TAG_VALUE.networkTotal), netFields(sumNet(sample.net)));
   }
+  if (d.net) emit(s.netKey(TAG_VALUE.networkTotal), netFields(d.net));
 
   const b = sample.blkio;
   emit(s.blkio, intField(BLKIO_FIELDS.readBytes, b.readBytes)

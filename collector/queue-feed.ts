@@ -9,17 +9,17 @@ import { OnceLogger } from '../common/log.js';
 import type { ContainerSample } from '../common/queue/payload.js';
 import type { Config } from '../common/config.js';
 import { SamplesPublisher, type SamplesInput } from '../common/queue/publisher.js';
-import type { Collector, CycleSamples } from './collector.js';
+import type { CycleSamples, SamplesSink } from './collector.js';
 import type { ContainerMeta } from './container.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
-import { memUsedNoCache, memPercent, sumNet, type StatsSample } from './stats.js';
+import type { StatsSample, Derived } from './stats.js';
 import type { FsUsage } from './disk/fsusage.js';
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
 
 export function containerSample(
-  meta: ContainerMeta, sample: StatsSample | undefined, cpu: number | undefined, labelTags: string[], fs?: FsUsage,
+  meta: ContainerMeta, sample: StatsSample | undefined, d: Derived | undefined, labelTags: string[], fs?: FsUsage,
 ): ContainerSample {
   const labels: Record<string, string> = {};
   for (const l of labelTags) if (meta.labels[l] !== undefined) labels[l] = meta.labels[l];
@@ -37,14 +37,10 @@ export function containerSample(
     pid: meta.pid,
     health: meta.health ? { status: meta.health.status, failingStreak: meta.health.failingStreak } : null,
   };
-  if (sample) {
-    const used = memUsedNoCache(sample.mem);
-    out.cpu = { percent: cpu ?? null };
-    out.mem = { usage: used, limit: sample.mem.limit, percent: memPercent(used, sample.mem.limit) };
-    if (sample.net) {
-      const n = sumNet(sample.net);
-      out.net = { rx: n.rx_bytes, tx: n.tx_bytes };
-    }
+  if (sample && d) {
+    out.cpu = { percent: d.cpuPercent ?? null };
+    out.mem = { usage: d.memUsed, limit: sample.mem.limit, percent: d.memPercent };
+    if (d.net) out.net = { rx: d.net.rx_bytes, tx: d.net.tx_bytes };
     out.blkio = { read: sample.blkio.readBytes, write: sample.blkio.writeBytes };
     out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
   }
@@ -60,11 +56,11 @@ export function samplesInput(c: CycleSamples, labelTags: string[], facts: Sample
     host: c.host,
     time: c.time,
     facts,
-    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.cpuPercent, labelTags, fsOf?.(x.meta.id))),
+    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.derived, labelTags, fsOf?.(x.meta.id))),
   };
 }
 
-export class QueueFeed {
+export class QueueFeed implements SamplesSink {
   private readonly once: OnceLogger;
   private inFlight = new Set<Promise<unknown>>();
 
@@ -121,23 +117,28 @@ export class QueueFeed {
   }
 }
 
-/** Starts publishing the collector's cycles and events; returns how to stop it. */
+/**
+ * Starts publishing Docker events now and the cycles handed to `cycle` (the
+ * collector's samples sink); `stop` waits for the publishes under way.
+ */
 export function startQueueFeed(
   cfg: Config,
   host: string,
   serverVersion: string,
-  collector: Collector,
   events: DockerEventStream,
   log: Logger,
   fsOf?: FsLookup,
-): { stop(): Promise<void> } {
+): SamplesSink & { stop(): Promise<void> } {
   const publisher = new SamplesPublisher(cfg);
   const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log, fsOf);
-  collector.onSamples = (c) => feed.cycle(c);
   feed.follow(events);
+  let stopped = false;
   return {
+    cycle(c) {
+      if (!stopped) feed.cycle(c);
+    },
     async stop() {
-      collector.onSamples = undefined;
+      stopped = true;
       await feed.drain();
       await publisher.close();
     },

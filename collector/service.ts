@@ -7,6 +7,7 @@ import { setupRetention } from '../common/influx/retention.js';
 import { startHealthServer, freshness } from '../common/health.js';
 import { createDocker, engineInfo } from '../common/docker.js';
 import { Collector, type CycleResult } from './collector.js';
+import { ContainerRegistry } from './registry.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import { DockerEventStream } from './events.js';
 import { startQueueFeed } from './queue-feed.js';
@@ -33,20 +34,20 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   if (cfg.influx.retention.manage) void setupRetention(cfg.influx, log.child({ part: 'retention' }), retentionAbort.signal);
   const engine = await engineInfo(docker, cfg, log);
   const source = selectSource(cfg, docker, log);
-  const collector = new Collector(docker, source, writer, engine, cfg.collector, log);
+  const registry = new ContainerRegistry(docker, { inspectEvery: cfg.collector.inspectEvery, listEvery: cfg.collector.listEvery });
   // Resume after the last event written before a restart, so none is lost or written twice.
   const resume = await eventResume(cfg, writer, engine, log);
   const events = new DockerEventStream(docker, log.child({ part: 'events' }), eventFilters(cfg), resume?.since);
   if (resume) events.seenAtResume(resume.keys);
-  collector.follow(events);
-  // The processor's feed: samples and events to the queue (queue.enabled).
-  // Filesystem usage for the processor's exhaustion prediction comes from the disk part, started below.
-  let disk: CollectorParts['disk'];
+  const parts = await startParts({ cfg, docker, writer, engine, events, registry, log });
+  // The processor's feed: samples and events to the queue (queue.enabled), with the
+  // filesystem usage the disk part measured, for the processor's exhaustion prediction.
+  const disk = parts.disk;
   const feed = cfg.queue.enabled
-    ? startQueueFeed(cfg, engine.host, engine.serverVersion, collector, events, log.child({ part: 'queue' }), (id) => disk?.fsOf(id))
+    ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), disk && ((id) => disk.fsOf(id)))
     : undefined;
-  const parts = await startParts({ cfg, docker, writer, engine, events, collector, log });
-  disk = parts.disk;
+  const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });
+  collector.follow(events);
   events.start();
   const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
   // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).

@@ -76,6 +76,27 @@ export function sumNet(net: Record<string, NetCounters>): NetCounters {
   return t;
 }
 
+/** What a sample gives beyond its counters; computed once per sample, for the points and the processor's queue alike. */
+export interface Derived {
+  /** undefined on a container's first sample, or after a counter reset */
+  cpuPercent: number | undefined;
+  /** memory in use without page cache */
+  memUsed: number;
+  memPercent: number;
+  /** all interfaces summed; undefined without a network of its own */
+  net: NetCounters | undefined;
+}
+
+export function derive(sample: StatsSample, prev: PrevCpu | undefined): Derived {
+  const memUsed = memUsedNoCache(sample.mem);
+  return {
+    cpuPercent: cpuPercent(prev, sample.cpu),
+    memUsed,
+    memPercent: memPercent(memUsed, sample.mem.limit),
+    net: sample.net ? sumNet(sample.net) : undefined,
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Docker API (GET /containers/{id}/stats?stream=false&one-shot=true)
 

@@ -15,6 +15,7 @@ import { InfluxQL } from '../../common/influx/query.js';
 import { createDocker } from '../../common/docker.js';
 import { Collector } from '../../collector/collector.js';
 import { ApiStatsSource } from '../../collector/sources/api.js';
+import { ContainerRegistry } from '../../collector/registry.js';
 
 // A port of its own beside the shared influxd (SHIPWATCH_INFLUX_PORT + 10000 by default).
 const PORT = Number(process.env.SHIPWATCH_PRIVATE_INFLUX_PORT ?? Number(process.env.SHIPWATCH_INFLUX_PORT ?? 8086) + 10_000);
@@ -94,8 +95,11 @@ describe('faults', function () {
     const d = createDocker(testConfig('unused', { 'docker.socketPath': sock }).docker);
     const lines: string[][] = [];
     const sink = { write: (l: string[]) => void lines.push(l), flush: async () => true };
-    const c = new Collector(d, new ApiStatsSource(d, { concurrency: 256, timeout: 30_000 }), sink, { host: 'h', serverVersion: 'v' },
-      { labelTags: [], includeStopped: true, inspectEvery: 60_000 }, silent);
+    const opts = { labelTags: [], includeStopped: true, inspectEvery: 60_000 };
+    const c = new Collector({
+      registry: new ContainerRegistry(d, opts), source: new ApiStatsSource(d, { concurrency: 256, timeout: 30_000 }), sink,
+      engine: { host: 'h', serverVersion: 'v' }, opts, log: silent,
+    });
     const run = uniqueRun('unreachable');
     const real = docker();
     try {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fromApiStats, type ApiStats } from '../../collector/stats.js';
+import { fromApiStats, derive, type ApiStats } from '../../collector/stats.js';
 import { fromInspect, parseImage, formatPorts, type ContainerMeta } from '../../collector/container.js';
 import { ContainerSeries, statsLines, stateLines, removedLines } from '../../collector/points.js';
 import { ROOT } from '../helpers/paths.js';
@@ -17,7 +17,7 @@ describe('line protocol for containers', () => {
     const series = new ContainerSeries(meta, engine, []);
     const out: string[] = [];
     const t = Date.parse('2026-11-25T12:30:00Z');
-    statsLines(series, s, { total: s.cpu.total - 5e8, system: s.cpu.system - 2e9 }, t, out);
+    statsLines(series, s, derive(s, { total: s.cpu.total - 5e8, system: s.cpu.system - 2e9 }), t, out);
     stateLines(series, t, out);
     expect(out.join('\n') + '\n').to.equal(read('api-stats-cgroup1.lines'));
   });
@@ -68,7 +68,7 @@ describe('line protocol for containers', () => {
   it('leaves CPU % out on the first sample', () => {
     const s = fromApiStats(JSON.parse(read('api-stats-cgroup1.json')) as ApiStats);
     const out: string[] = [];
-    statsLines(new ContainerSeries(meta({}), engine, []), s, undefined, 0, out);
+    statsLines(new ContainerSeries(meta({}), engine, []), s, derive(s, undefined), 0, out);
     expect(out[0]).to.not.contain('usage_percent');
   });
 });
