@@ -192,7 +192,7 @@ export async function startParts(ctx: PartsContext): Promise<CollectorParts> {
   if (on.logs) {
     const llog = log.child({ part: 'logs' });
     const resume = await logResume(cfg, writer, engine, llog);
-    const logs = new LogCollector(docker, writer, engine, cfg.collector.logs, labelTags, resume, llog);
+    const logs = new LogCollector(docker, writer, engine, cfg.collector.logs, labelTags, resume, llog, cfg.queue.enabled);
     logs.follow(events);
     parts.logs = logs;
     schedulers.push(new IntervalScheduler(cfg.collector.interval, (t) => logs.tick(t), llog));

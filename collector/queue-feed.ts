@@ -20,6 +20,7 @@ const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
 
 export function containerSample(
   meta: ContainerMeta, sample: StatsSample | undefined, d: Derived | undefined, labelTags: string[], fs?: FsUsage,
+  logMatches?: Record<string, number>,
 ): ContainerSample {
   const labels: Record<string, string> = {};
   for (const l of labelTags) if (meta.labels[l] !== undefined) labels[l] = meta.labels[l];
@@ -45,18 +46,26 @@ export function containerSample(
     out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
   }
   if (fs) out.fs = { usage: fs.usage, limit: fs.limit };
+  if (logMatches) out.logMatches = logMatches;
   return out;
 }
 
-/** Writable-layer usage per container, known after the disk part's last pass. */
-export type FsLookup = (id: string) => FsUsage | undefined;
+/** What the collector's other parts add to a samples job. */
+export interface FeedSources {
+  /** writable-layer usage per container, known after the disk part's last pass */
+  fsOf?: (id: string) => FsUsage | undefined;
+  /** log pattern matches per container ID since the last call (the logs part) */
+  takeLogMatches?: () => Map<string, Record<string, number>>;
+}
 
-export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], fsOf?: FsLookup): SamplesInput {
+export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], sources: FeedSources = {}): SamplesInput {
+  const matches = sources.takeLogMatches?.();
   return {
     host: c.host,
     time: c.time,
     facts,
-    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.derived, labelTags, fsOf?.(x.meta.id))),
+    containers: c.containers.map((x) =>
+      containerSample(x.meta, x.sample, x.derived, labelTags, sources.fsOf?.(x.meta.id), matches?.get(x.meta.id))),
   };
 }
 
@@ -70,7 +79,7 @@ export class QueueFeed implements SamplesSink {
     private readonly labelTags: string[],
     private readonly facts: SamplesInput['facts'],
     private readonly log: Logger,
-    private readonly fsOf?: FsLookup,
+    private readonly sources: FeedSources = {},
   ) {
     this.once = new OnceLogger(log);
   }
@@ -85,7 +94,7 @@ export class QueueFeed implements SamplesSink {
   }
 
   cycle(c: CycleSamples): void {
-    this.track(this.publisher.publishSamples(samplesInput(c, this.labelTags, this.facts, this.fsOf)));
+    this.track(this.publisher.publishSamples(samplesInput(c, this.labelTags, this.facts, this.sources)));
   }
 
   event(e: DockerEvent): void {
@@ -127,10 +136,10 @@ export function startQueueFeed(
   serverVersion: string,
   events: DockerEventStream,
   log: Logger,
-  fsOf?: FsLookup,
+  sources: FeedSources = {},
 ): SamplesSink & { stop(): Promise<void> } {
   const publisher = new SamplesPublisher(cfg);
-  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log, fsOf);
+  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log, sources);
   feed.follow(events);
   let stopped = false;
   return {

@@ -40,11 +40,14 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const events = new DockerEventStream(docker, log.child({ part: 'events' }), eventFilters(cfg), resume?.since);
   if (resume) events.seenAtResume(resume.keys);
   const parts = await startParts({ cfg, docker, writer, engine, events, registry, log });
-  // The processor's feed: samples and events to the queue (queue.enabled), with the
-  // filesystem usage the disk part measured, for the processor's exhaustion prediction.
-  const disk = parts.disk;
+  // The processor's feed: samples and events to the queue (queue.enabled), with the filesystem usage
+  // the disk part measured (exhaustion prediction) and the log lines matching each pattern (log error rate).
+  const { disk, logs } = parts;
   const feed = cfg.queue.enabled
-    ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), disk && ((id) => disk.fsOf(id)))
+    ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), {
+      fsOf: disk && ((id) => disk.fsOf(id)),
+      takeLogMatches: logs && (() => logs.takeMatches()),
+    })
     : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });
   collector.follow(events);

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { PROCESSOR_METRICS, MEASUREMENT, LOG_MATCH_FIELDS } from './schema.js';
+import { PROCESSOR_METRICS } from './schema.js';
 import { AlerterSchema } from './config-alerter.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES } from './severity.js';
@@ -218,14 +218,11 @@ const ProcessorSchema = z.strictObject({
       logErrors: z
         .strictObject({
           ...fault('warning'),
-          measurement: z.string().min(1).default(MEASUREMENT.logMatches),
-          field: z.string().min(1).default(LOG_MATCH_FIELDS.count),
-          /** tag value of `pattern` counted; empty: all patterns */
+          /** the collector.logs pattern counted (its name); empty: all patterns */
           pattern: z.string().default('error'),
+          /** matching lines per minute over the window above which the alert fires */
           rate: z.number().positive().default(10),
           window: duration('5m'),
-          /** how often the counts are read from InfluxDB */
-          every: duration('30s'),
         })
         .prefault({}),
     })

@@ -23,7 +23,7 @@ import type { Logger } from '../common/log.js';
 import type { LineSink } from '../common/influx/sink.js';
 import type { RedisClient } from '../common/queue/connection.js';
 import { SAMPLES_QUEUE, JOB, shardPrefix } from '../common/queue/names.js';
-import { validateSamples, validateEvent, validateLogs, type SamplesPayload, type EventPayload, type LogsPayload } from '../common/queue/payload.js';
+import { validateSamples, validateEvent, type SamplesPayload, type EventPayload } from '../common/queue/payload.js';
 import { decodeHostState, encodeHostState, type HostState } from './state.js';
 import type { HostEngine, Applied, Order } from './engine.js';
 import type { StateStore } from './store.js';
@@ -88,11 +88,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Parsed =
   | { kind: 'samples'; p: SamplesPayload }
-  | { kind: 'event'; p: EventPayload }
-  | { kind: 'logs'; p: LogsPayload };
+  | { kind: 'event'; p: EventPayload };
 
 function parse(job: Job): Parsed {
-  const v = job.name === JOB.samples ? validateSamples(job.data) : job.name === JOB.event ? validateEvent(job.data) : job.name === JOB.logs ? validateLogs(job.data) : undefined;
+  const v = job.name === JOB.samples ? validateSamples(job.data) : job.name === JOB.event ? validateEvent(job.data) : undefined;
   if (!v) throw new UnrecoverableError(`unknown job name "${job.name}"`);
   if (!v.ok) throw new UnrecoverableError(v.reason);
   return { kind: job.name, p: v.value } as Parsed;
@@ -137,19 +136,11 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
   }
 
   private order(s: HostState, x: Parsed): Order {
-    if (x.kind === 'samples') return this.deps.engine.orderSamples(s, x.p);
-    if (x.kind === 'event') return this.deps.engine.orderEvent(s, x.p);
-    return this.deps.engine.orderLogs(s, x.p);
-  }
-
-  private predecessorId(x: Parsed): string | undefined {
-    return x.kind === 'logs' ? undefined : (x.p.prevId ?? undefined);
+    return x.kind === 'samples' ? this.deps.engine.orderSamples(s, x.p) : this.deps.engine.orderEvent(s, x.p);
   }
 
   private apply(s: HostState, x: Parsed): Applied {
-    if (x.kind === 'samples') return this.deps.engine.applySamples(s, x.p);
-    if (x.kind === 'event') return this.deps.engine.applyEvent(s, x.p);
-    return this.deps.engine.applyLogs(s, x.p);
+    return x.kind === 'samples' ? this.deps.engine.applySamples(s, x.p) : this.deps.engine.applyEvent(s, x.p);
   }
 
   private async handle(shard: number, job: Job): Promise<JobOutcome> {
@@ -172,7 +163,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
         const s = decodeHostState(host, lk.raw);
         let order = this.order(s, x);
         if (order === 'predecessor') {
-          const prevId = this.predecessorId(x);
+          const prevId = x.p.prevId ?? undefined;
           const state = prevId ? await this.queues[shard].getJobState(prevId) : 'unknown';
           if (PENDING_STATES.has(state) && Date.now() < orderDeadline) {
             await store.release(shard, host, lk.token);
@@ -197,7 +188,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
           this.deps.log.warn({ host, job: job.id }, 'previous job of the host still queued after orderWait; applied without it');
         }
         const applied = this.apply(s, x);
-        if (x.kind !== 'logs') s.lid = job.id!;
+        s.lid = job.id!;
         await this.effects(s, applied);
         if (!(await store.commit(shard, host, lk.token, encodeHostState(s)))) {
           committed = true;

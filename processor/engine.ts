@@ -5,14 +5,14 @@
  * makes a job that runs twice (after a crash) harmless.
  */
 import type { Config } from '../common/config.js';
-import type { SamplesPayload, EventPayload, LogsPayload, ContainerSample } from '../common/queue/payload.js';
+import type { SamplesPayload, EventPayload, ContainerSample } from '../common/queue/payload.js';
 import { DynamicThreshold, type ThresholdOptions, type ThresholdResult } from './thresholds/index.js';
 import { newContainerState, type HostState, type ContainerState } from './state.js';
 import { metricValues, currentCounters, limitOf, gauge } from './metrics.js';
 import { addSample, newMetricState } from './rollup.js';
 import { addTrendSample, fitTrend, type TrendOptions } from './predict.js';
 import { AlertBook, type Condition, type Transition } from './alerts.js';
-import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, noteOom } from './faults.js';
+import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, trackLogErrors, noteOom } from './faults.js';
 import { staticConditions, deathConditions, sampleFaultConditions, logConditions, type SampleEval } from './rules.js';
 import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
 import { snapshotIdFor } from './snapshot.js';
@@ -93,10 +93,6 @@ export class HostEngine {
     return this.chained(s, e.prevId);
   }
 
-  orderLogs(s: HostState, l: LogsPayload): Order {
-    return l.time <= s.lt ? 'skip' : 'apply';
-  }
-
   private finish(s: HostState, out: Applied, conds: Condition[], now: number, continuous: boolean, c?: ContainerState) {
     const book = new AlertBook(s.a, s.host);
     for (const cond of conds) {
@@ -127,6 +123,7 @@ export class HostEngine {
       const continuous = c.seen === 0 || t - c.seen <= cfg.maxGap;
       const restarted = this.updateInfo(c, sample, t);
       const ev = this.sampleMetrics(s, c, sample, t, restarted, out);
+      if (cfg.faults.logErrors.enabled) trackLogErrors(c, sample.logMatches, t, cfg.faults.logErrors);
       c.seen = t;
       out.samples++;
       const known = alerted.has(c.name);
@@ -134,6 +131,7 @@ export class HostEngine {
         ...staticConditions(c, ev, cfg.rules, known),
         ...sampleFaultConditions(c, ev, cfg.faults, cfg.prediction.horizon, known),
         ...deathConditions(c, cfg.faults, known),
+        ...logConditions(c, cfg.faults),
       ];
       const before = out.faults.length;
       this.finish(s, out, conds, t, continuous, c);
@@ -246,20 +244,6 @@ export class HostEngine {
     }
     s.ek.push(eventKey(e));
     this.evaluateDeaths(s, out, e.time);
-    return out;
-  }
-
-  applyLogs(s: HostState, l: LogsPayload): Applied {
-    const out: Applied = { lines: [], transitions: [], faults: [], samples: 0 };
-    const perMinute = 60_000 / l.windowMs;
-    for (const c of Object.values(s.c)) {
-      const count = l.counts[c.name];
-      if (count === undefined && !c.logs) continue;
-      c.logs = { t: l.time, rate: (count ?? 0) * perMinute };
-      this.finish(s, out, logConditions(c, this.cfg.faults), l.time, true, c);
-    }
-    s.lt = l.time;
-    this.evaluateDeaths(s, out, l.time);
     return out;
   }
 

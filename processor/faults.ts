@@ -6,6 +6,7 @@
  * time makes it a requested stop; otherwise it was unexpected when the exit
  * code is non-zero or a kill preceded it.
  */
+import type { Config } from '../common/config.js';
 import type { ContainerState, HostState } from './state.js';
 import type { EventPayload } from '../common/queue/payload.js';
 
@@ -103,4 +104,35 @@ export function trackRestarts(c: ContainerState, restartCount: number | null, t:
   while (i < c.rs.length && c.rs[i] <= t - window) i++;
   if (i > 0) c.rs.splice(0, i);
   if (c.rs.length > cap) c.rs.splice(0, c.rs.length - cap);
+}
+
+/**
+ * Adds a sample's log lines matching the logErrors pattern (empty pattern:
+ * every pattern) and keeps those within the window; the rate is per minute
+ * over the window. A container whose logs are no longer followed counts zero
+ * until its window is empty, so its rate returns to zero and its alert resolves.
+ */
+export function trackLogErrors(
+  c: ContainerState,
+  matches: Record<string, number> | undefined,
+  t: number,
+  f: Pick<Config['processor']['faults']['logErrors'], 'pattern' | 'window'>,
+): void {
+  if (!matches && (!c.logs || c.logs.rate === 0)) {
+    c.logs = null;
+    return;
+  }
+  let n = 0;
+  if (matches) {
+    if (f.pattern) n = matches[f.pattern] ?? 0;
+    else for (const k in matches) n += matches[k];
+  }
+  const w = c.logs?.w ?? [];
+  w.push(t, n);
+  let i = 0;
+  while (i < w.length && w[i] <= t - f.window) i += 2;
+  if (i > 0) w.splice(0, i);
+  let sum = 0;
+  for (let j = 1; j < w.length; j += 2) sum += w[j];
+  c.logs = { w, rate: (sum * 60_000) / f.window };
 }

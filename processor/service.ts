@@ -1,4 +1,4 @@
-/** Wires the processor: Redis, the shard consumers, InfluxDB, the alert queue and the log-rate scanner. */
+/** Wires the processor: Redis, the shard consumers, InfluxDB and the alert queue. */
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
@@ -7,13 +7,11 @@ import type { LineSink } from '../common/influx/sink.js';
 import { startHealthServer } from '../common/health.js';
 import { PROCESSOR_MEASUREMENT } from '../common/schema.js';
 import { createRedis, type RedisClient } from '../common/queue/connection.js';
-import { SamplesPublisher } from '../common/queue/publisher.js';
 import { HostEngine } from './engine.js';
 import { StateStore } from './store.js';
 import { AlertPublisher } from './alert-publisher.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { ShardConsumer } from './consumer.js';
-import { LogRateScanner } from './log-scanner.js';
 
 /** How long a job may hold its host's lock; well above any job's run time. */
 const LOCK_TTL_MS = 30_000;
@@ -51,13 +49,6 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
   consumer.start();
   await consumer.ready();
   const health = await startHealthServer(cfg.health, 'processor', () => ({ ok: redis.status === 'ready', redis: redis.status }), log);
-  let scanner: LogRateScanner | undefined;
-  let publisher: SamplesPublisher | undefined;
-  if (cfg.processor.faults.logErrors.enabled) {
-    publisher = new SamplesPublisher(cfg, redis);
-    scanner = new LogRateScanner(cfg.processor.faults.logErrors, cfg.redis.prefix, redis, writer.query, publisher, log.child({ part: 'logscan' }));
-    scanner.start();
-  }
   log.info({ shards: cfg.queue.shards, concurrency: cfg.processor.concurrency, cluster: cfg.redis.nodes.length > 0 }, 'processor taking jobs');
   return {
     consumer,
@@ -67,9 +58,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
     async stop() {
       retentionAbort.abort();
       await health?.close();
-      await scanner?.stop();
       await consumer.close();
-      await publisher?.close();
       await alerts.close();
       const lost = (await writer.close()) + ((await rollupWriter?.close()) ?? 0);
       if (lost) log.warn({ lost }, 'points not written at shutdown');

@@ -19,8 +19,6 @@ export interface HostState {
   /** Docker timeNano of the last event applied, and the event keys seen at that nano */
   en: string;
   ek: string[];
-  /** time of the last logs job applied */
-  lt: number;
   facts: Record<string, string | number | boolean>;
   /** by container ID */
   c: Record<string, ContainerState>;
@@ -88,8 +86,8 @@ export interface ContainerState {
   died: { t: number; exitCode: number | null; signal: string | null } | null;
   /** the last OOM kill; active until the container runs again */
   oom: { t: number; active: boolean } | null;
-  /** pending-since of rules with a for-duration is kept on the alert; this is the last log error rate */
-  logs: { t: number; rate: number } | null;
+  /** log lines matching the logErrors pattern within its window, flat: [t0, n0, t1, n1, ...], and their rate per minute */
+  logs: { w: number[]; rate: number } | null;
 }
 
 export interface AlertState {
@@ -109,7 +107,7 @@ export interface AlertState {
 }
 
 export function newHostState(host: string): HostState {
-  return { sv: STATE_VERSION, host, t: 0, lid: '', en: '', ek: [], lt: 0, facts: {}, c: {}, a: {} };
+  return { sv: STATE_VERSION, host, t: 0, lid: '', en: '', ek: [], facts: {}, c: {}, a: {} };
 }
 
 export function newContainerState(id: string, name: string, image: string): ContainerState {

@@ -2,7 +2,8 @@
  * Follows the logs of the selected containers: one stream per container, opened
  * when it starts (event) or is found running (at start and every interval), read
  * from where the last one stopped. Lines go to docker_log with their level;
- * counts and pattern matches go out every interval.
+ * counts and pattern matches go out every interval, the matches also to the
+ * processor with the next samples job (takeMatches).
  */
 import type Docker from 'dockerode';
 import type { Config } from '../../common/config.js';
@@ -53,6 +54,8 @@ export class LogCollector {
   private readonly patterns: CompiledPattern[];
   private readonly outage: OnceLogger;
   readonly stats = { lines: 0, written: 0, dropped: 0, replayed: 0, opened: 0 };
+  /** pattern matches per container since the last takeMatches(), when kept for the processor */
+  private matchesForQueue: Map<string, Record<string, number>> | undefined;
   private readonly onEvent = (e: DockerEvent) => {
     if (e.Type !== 'container') return;
     if (e.Action === 'start') void this.attach(e.Actor.ID);
@@ -68,7 +71,10 @@ export class LogCollector {
     private readonly labelTags: string[],
     private readonly resume: LogResume,
     private readonly log: Logger,
+    /** keep the pattern matches for takeMatches() (the processor's queue is on) */
+    keepMatches = false,
   ) {
+    if (keepMatches) this.matchesForQueue = new Map();
     this.select = logSelector(cfg);
     this.patterns = compilePatterns(cfg.patterns);
     this.outage = new OnceLogger(log);
@@ -253,12 +259,29 @@ export class LogCollector {
     for (const [id, f] of this.followed) {
       const open = !!f.stream?.isOpen;
       const t = f.state.take();
-      if (open || t.dirty) logStatsLines(f.series, t.counts, t.matches, time, lines);
+      if (open || t.dirty) {
+        logStatsLines(f.series, t.counts, t.matches, time, lines);
+        this.keepMatches(id, t.matches);
+      }
       if (f.removed && !open) this.followed.delete(id);
     }
     this.sink.write(lines.filter(Boolean));
     await this.sink.flush();
     await this.reconcile(false);
+  }
+
+  private keepMatches(id: string, matches: Map<string, number>): void {
+    if (!this.matchesForQueue) return;
+    const kept = this.matchesForQueue.get(id) ?? {};
+    for (const [name, n] of matches) kept[name] = (kept[name] ?? 0) + n;
+    this.matchesForQueue.set(id, kept);
+  }
+
+  /** Pattern matches per container ID counted since the last call (containers followed meanwhile, zeros included). */
+  takeMatches(): Map<string, Record<string, number>> {
+    const out = this.matchesForQueue ?? new Map();
+    if (this.matchesForQueue) this.matchesForQueue = new Map();
+    return out;
   }
 
   /** Containers whose log stream is open now. */

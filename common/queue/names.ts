@@ -13,8 +13,6 @@ export const ALERTS_QUEUE = 'alerts';
 export const JOB = {
   samples: 'samples',
   event: 'event',
-  /** counts read from InfluxDB by the processor itself (log error rates) */
-  logs: 'logs',
 } as const;
 
 /** "{shipwatch}" → "shipwatch": the configured prefix without its hash-tag braces. */

@@ -37,6 +37,8 @@ export const ContainerSampleSchema = z.object({
   pids: z.object({ current: num, limit: num }).nullable().optional(),
   /** filesystem bytes used and available to the container, when known */
   fs: z.object({ usage: num, limit: num }).nullable().optional(),
+  /** log lines matching each collector.logs pattern since the host's previous samples job; absent: logs not followed */
+  logMatches: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 
 export const SamplesPayloadSchema = z.object({
@@ -71,20 +73,9 @@ export const EventPayloadSchema = z.object({
   attributes: z.record(z.string(), z.string()).optional(),
 });
 
-/** Log-match counts of one host's containers over a window, read from InfluxDB. */
-export const LogsPayloadSchema = z.object({
-  v: z.literal(PAYLOAD_VERSION),
-  host: z.string().min(1),
-  time: int.positive(),
-  windowMs: int.positive(),
-  /** container name → matching lines in the window */
-  counts: z.record(z.string(), z.number()),
-});
-
 export type ContainerSample = z.infer<typeof ContainerSampleSchema>;
 export type SamplesPayload = z.infer<typeof SamplesPayloadSchema>;
 export type EventPayload = z.infer<typeof EventPayloadSchema>;
-export type LogsPayload = z.infer<typeof LogsPayloadSchema>;
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -99,4 +90,3 @@ function validate<T>(schema: z.ZodType<T>, what: string, data: unknown): Validat
 
 export const validateSamples = (d: unknown) => validate(SamplesPayloadSchema, 'samples', d);
 export const validateEvent = (d: unknown) => validate(EventPayloadSchema, 'event', d);
-export const validateLogs = (d: unknown) => validate(LogsPayloadSchema, 'logs', d);

@@ -11,7 +11,7 @@ import { SAMPLES_QUEUE, JOB, shardPrefix, jobIdPart } from './names.js';
 import { shardOf } from './shard.js';
 import { jobOptions } from './options.js';
 import { Serializer } from '../serial.js';
-import { PAYLOAD_VERSION, type SamplesPayload, type EventPayload, type LogsPayload } from './payload.js';
+import { PAYLOAD_VERSION, type SamplesPayload, type EventPayload } from './payload.js';
 
 export type SamplesInput = Omit<SamplesPayload, 'v' | 'prevId'>;
 export type EventInput = Omit<EventPayload, 'v' | 'prevId'>;
@@ -71,11 +71,6 @@ export class SamplesPublisher {
     const job = await this.queueOf(input.host).add(JOB.event, data, { jobId: eventJobId(input) });
     this.last.set(input.host, job.id!);
     return job.id!;
-  }
-
-  async publishLogs(input: Omit<LogsPayload, 'v'>): Promise<void> {
-    const data: LogsPayload = { v: PAYLOAD_VERSION, ...input };
-    await this.queueOf(input.host).add(JOB.logs, data, { jobId: `l-${jobIdPart(input.host)}-${input.time}` });
   }
 
   async close(): Promise<void> {

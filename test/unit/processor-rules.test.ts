@@ -175,6 +175,22 @@ describe('processor engine', () => {
     expect(whole.transitions.some((t) => t.key.startsWith('anomaly.cpu_percent'))).to.equal(true);
   });
 
+  it('log error rate: the matches carried by the samples, summed over the window, per minute; resolves once they age out', () => {
+    // window 5m, rate 10/min: 60 "error" lines in one 30 s sample is 12 a minute over the window
+    const logs = (i: number, error: number | undefined) => samples(i, [ctr(error === undefined ? {} : { logMatches: { error, fatal: 100 } })]);
+    const quiet = run(engine, [logs(0, 0), logs(1, 40), logs(2, 0)]);
+    expect(quiet.transitions, '40 in the window: 8 a minute').to.deep.equal([]);
+    const r = run(engine, [logs(0, 0), logs(1, 40), logs(2, 20)]);
+    expect(r.transitions.map((t) => [t.key, t.status])).to.deep.equal([['log_errors|h|web', 'firing']]);
+    // the fatal counts do not count: only the configured pattern
+    expect(decodeHostState('h', r.raw).c['a'.repeat(64)].logs!.rate).to.equal(12);
+    // logs no longer followed (no matches in the samples): zeros until the window is empty
+    const later = Array.from({ length: 11 }, (_, i) => logs(3 + i, undefined));
+    const done = run(engine, [logs(0, 0), logs(1, 40), logs(2, 20), ...later]);
+    expect(done.transitions.map((t) => [t.status, t.time])).to.deep.equal([['firing', T0 + 2 * 30_000], ['resolved', T0 + 11 * 30_000]]);
+    expect(decodeHostState('h', done.raw).c['a'.repeat(64)].logs).to.equal(null);
+  });
+
   it('a removed container resolves its alerts and leaves the state', () => {
     const r = run(engine, [samples(0, [ctr()]), samples(1, [ctr({ restartCount: 5 })]), samples(2, [])]);
     expect(r.transitions.map((t) => t.status)).to.deep.equal(['firing', 'resolved']);
