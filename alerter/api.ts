@@ -17,7 +17,7 @@ import { parseDuration } from '../common/duration.js';
 import { MatcherSchema } from '../common/config-alerter.js';
 import { formatMatcher } from '../common/matchers.js';
 import { issueList } from '../common/validation.js';
-import { readSnapshot } from '../processor/snapshot-store.js';
+import { readSnapshot } from '../common/snapshot.js';
 import type { AlerterStore } from './store.js';
 import type { AlerterMetrics } from './metrics.js';
 import { silenceState, silencedBy, type Silence } from './silences.js';

@@ -8,7 +8,6 @@
  */
 import type { Job } from 'bullmq';
 import type { Transporter } from 'nodemailer';
-import type { InfluxQL } from '../common/influx/query.js';
 import { deliveryId, type DeliveryJob } from './queues.js';
 import { notificationLine, type DeliveryOutcome } from './lines.js';
 import type { AlerterContext } from './context.js';
@@ -29,11 +28,11 @@ export class Deliverer {
   private readonly channels = new Map<string, Channel>();
   private transport: Transporter | undefined;
 
-  constructor(private readonly ctx: AlerterContext, query: InfluxQL | undefined) {
+  constructor(private readonly ctx: AlerterContext) {
     for (const r of ctx.receivers.values()) {
       if (r.email) {
         this.transport ??= EmailChannel.transport(ctx.cfg.smtp);
-        this.channels.set(`${r.name}.email`, new EmailChannel(r.email, ctx.cfg.smtp, this.transport, query, ctx.cfg.delivery.snapshotWait));
+        this.channels.set(`${r.name}.email`, new EmailChannel(r.email, ctx.cfg.smtp, this.transport));
       }
       if (r.webhook) this.channels.set(`${r.name}.webhook`, new WebhookChannel(r.webhook));
       if (r.sms) this.channels.set(`${r.name}.sms`, new SmsChannel(r.sms));

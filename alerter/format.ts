@@ -2,11 +2,10 @@
  * Texts and bodies of notifications (pure): email subject, text and HTML,
  * the SMS line, the webhook JSON (docs/alerter.md), Slack and push bodies.
  */
+import { formatValue as fmtValue } from '../common/format.js';
 import type { Notification, NotifiedAlert } from './notification.js';
-import type { SnapshotBody } from '../processor/snapshot.js';
 
 const iso = (t: number | null) => (t ? new Date(t).toISOString() : null);
-const fmtValue = (v: number | null) => (v === null ? '' : Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(4))));
 
 export function headline(n: Notification): string {
   const firing = n.alerts.filter((a) => a.status === 'firing');
@@ -38,34 +37,7 @@ function alertLines(a: NotifiedAlert): string[] {
   return out;
 }
 
-/** The facts of a snapshot an on-call engineer reads first. */
-export function snapshotFacts(s: SnapshotBody): Array<[string, string]> {
-  const c = s.container;
-  const i = c.info;
-  const facts: Array<[string, string]> = [
-    ['image', c.image],
-    ['state', c.state],
-  ];
-  if (i) {
-    if (i.exitCode !== null && i.exitCode !== undefined) facts.push(['exit code', String(i.exitCode)]);
-    if (i.oomKilled) facts.push(['OOM killed', 'yes']);
-    if (i.restartCount !== null && i.restartCount !== undefined) facts.push(['restart count', String(i.restartCount)]);
-    if (i.health) facts.push(['health', i.health.status]);
-    if (i.startedAt) facts.push(['started at', new Date(i.startedAt).toISOString()]);
-    if (i.finishedAt) facts.push(['finished at', new Date(i.finishedAt).toISOString()]);
-    if (i.memLimit) facts.push(['memory limit', `${Math.round(i.memLimit / 1048576)} MiB`]);
-  }
-  facts.push(['restarts in window', String(c.restartsInWindow)]);
-  const last = (m: string) => s.samples[m]?.at(-1)?.[1];
-  const cpu = last('cpu_percent');
-  const mem = last('mem_usage');
-  if (cpu !== undefined) facts.push(['CPU %', fmtValue(cpu)]);
-  if (mem !== undefined) facts.push(['memory', `${Math.round(mem / 1048576)} MiB`]);
-  if (s.events.length) facts.push(['recent events', s.events.slice(-5).map((e) => `${e.action}${e.detail ? ` ${e.detail}` : ''}`).join(', ')]);
-  return facts;
-}
-
-export function emailText(n: Notification, snapshots: ReadonlyMap<string, SnapshotBody>): string {
+export function emailText(n: Notification): string {
   const out: string[] = [headline(n), ''];
   if (n.recovery) {
     const r = n.recovery;
@@ -76,13 +48,13 @@ export function emailText(n: Notification, snapshots: ReadonlyMap<string, Snapsh
   }
   for (const a of n.alerts) {
     out.push(...alertLines(a));
-    const s = a.snapshotId ? snapshots.get(a.snapshotId) : undefined;
+    const s = a.snapshot;
     if (s) {
       out.push('  snapshot facts:');
-      for (const [k, v] of snapshotFacts(s)) out.push(`    ${k}: ${v}`);
-      if (s.logs?.length) {
+      for (const [k, v] of s.facts) out.push(`    ${k}: ${v}`);
+      if (s.logs.length) {
         out.push('    last log lines:');
-        for (const l of s.logs.slice(-10)) out.push(`      ${l.message}`);
+        for (const l of s.logs) out.push(`      ${l}`);
       }
     }
     out.push('');
@@ -93,7 +65,7 @@ export function emailText(n: Notification, snapshots: ReadonlyMap<string, Snapsh
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function emailHtml(n: Notification, snapshots: ReadonlyMap<string, SnapshotBody>): string {
+export function emailHtml(n: Notification): string {
   const color = n.status === 'firing' && n.reason !== 'recovered' ? '#c0392b' : '#27ae60';
   const parts: string[] = [`<h2 style="color:${color}">${esc(headline(n))}</h2>`];
   if (n.recovery) {
@@ -108,12 +80,12 @@ export function emailHtml(n: Notification, snapshots: ReadonlyMap<string, Snapsh
     if (a.value !== null) parts.push(`<li>value ${esc(fmtValue(a.value))}</li>`);
     if (a.acknowledged) parts.push('<li>acknowledged</li>');
     parts.push('</ul>');
-    const s = a.snapshotId ? snapshots.get(a.snapshotId) : undefined;
+    const s = a.snapshot;
     if (s) {
       parts.push('<table border="1" cellpadding="4" style="border-collapse:collapse">');
-      for (const [k, v] of snapshotFacts(s)) parts.push(`<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`);
+      for (const [k, v] of s.facts) parts.push(`<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`);
       parts.push('</table>');
-      if (s.logs?.length) parts.push(`<pre>${esc(s.logs.slice(-10).map((l) => l.message).join('\n'))}</pre>`);
+      if (s.logs.length) parts.push(`<pre>${esc(s.logs.join('\n'))}</pre>`);
     }
     if (a.dashboardUrl) parts.push(`<p><a href="${esc(a.dashboardUrl)}">Container dashboard</a></p>`);
   }

@@ -5,6 +5,7 @@
  * notification and is recognised as already sent.
  */
 import type { Severity } from '../common/severity.js';
+import type { SnapshotSummary } from '../common/queue/alerts.js';
 import type { AlertRecord } from './record.js';
 import { isAcked } from './record.js';
 import type { Reason } from './dedup.js';
@@ -25,6 +26,8 @@ export interface NotifiedAlert {
   startsAt: number;
   endsAt: number | null;
   snapshotId: string | null;
+  /** the snapshot's key facts, when the alert came with them */
+  snapshot: SnapshotSummary | null;
   acknowledged: boolean;
   dashboardUrl: string;
 }
@@ -81,7 +84,7 @@ export function notifiedAlert(r: AlertRecord, g: GrafanaLink, severity = r.msg.s
   return {
     key: m.key, status: m.status, rule: m.rule, severity, host: m.host, container: m.container,
     containerId: m.containerId, summary: m.summary, value: m.value, labels: m.labels, startsAt: m.startsAt,
-    endsAt: m.endsAt, snapshotId: m.snapshotId, acknowledged: isAcked(r),
+    endsAt: m.endsAt, snapshotId: m.snapshotId, snapshot: m.snapshot ?? null, acknowledged: isAcked(r),
     dashboardUrl: dashboardUrl(g, m.host, m.container, m.startsAt, m.endsAt),
   };
 }

@@ -36,5 +36,7 @@ export function applyTransition(prev: AlertRecord | undefined, msg: AlertMessage
     if (p.status === 'resolved') return { change: 'stale', record: prev };
   }
   const ack = prev.ack && prev.ack.startsAt === msg.startsAt ? prev.ack : null;
-  return { change: 'changed', record: { msg, receivedAt: now, ack } };
+  // Only the firing carries the snapshot's facts: the resolve of the same life keeps them.
+  const snapshot = msg.snapshot ?? (msg.startsAt === p.startsAt ? p.snapshot : null) ?? null;
+  return { change: 'changed', record: { msg: { ...msg, snapshot }, receivedAt: now, ack } };
 }

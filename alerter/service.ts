@@ -64,7 +64,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   const dispatcher = a.actions.rules.length ? new ActionDispatcher(ctx, redis, cfg.redis.prefix) : undefined;
   const ingest = new AlertIngest(ctx, dispatcher);
   const flusher = new GroupFlusher(ctx);
-  const deliverer = new Deliverer(ctx, writer.query);
+  const deliverer = new Deliverer(ctx);
   // One at a time: alert intake, group flushes and recovery results touch the same groups and records.
   const serializer = new Serializer();
   const serial = <T>(fn: () => Promise<T>) => serializer.run('groups', fn);

@@ -43,7 +43,7 @@ const name = `${run}-victim`;
 const smtp = new SmtpPeer();
 await smtp.start();
 const cfg = pipelineConfig(DB, {
-  host: `bench-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '100ms', snapshotWait: '0s',
+  host: `bench-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '100ms',
 }, {
   'alerter.api.enabled': false,
   'alerter.actions': {

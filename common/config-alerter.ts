@@ -205,8 +205,6 @@ export const AlerterSchema = z
         timeout: duration('10s'),
         /** a delivery whose alerter died is taken up again after this */
         stalledAfter: duration('30s'),
-        /** how long an email waits for the alert's snapshot to appear in InfluxDB */
-        snapshotWait: durationOrZero('2s'),
       })
       .prefault({}),
     actions: ActionsSchema.prefault({}),

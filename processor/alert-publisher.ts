@@ -27,6 +27,7 @@ export function alertMessage(host: string, tr: Transition): AlertMessage {
     startsAt: a.startsAt,
     endsAt: tr.status === 'resolved' ? tr.time : null,
     snapshotId: a.snapshotId,
+    snapshot: tr.snapshot ?? null,
   };
 }
 

@@ -5,6 +5,7 @@
  * (rule|host|container), so repeats of a firing condition send nothing.
  */
 import type { Severity } from '../common/severity.js';
+import type { SnapshotSummary } from '../common/queue/alerts.js';
 import type { AlertState } from './state.js';
 
 export interface Condition {
@@ -31,6 +32,8 @@ export interface Transition {
   alert: AlertState;
   /** firing: startsAt; resolved: when it resolved */
   time: number;
+  /** the key facts of the snapshot taken when it fired, sent with the alert */
+  snapshot?: SnapshotSummary;
 }
 
 const text = (s: Condition['summary']) => (typeof s === 'function' ? s() : s);

@@ -29,7 +29,7 @@ import type { HostEngine, Applied, Order } from './engine.js';
 import type { StateStore } from './store.js';
 import type { AlertPublisher } from './alert-publisher.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, snapshotSummary } from './snapshot.js';
 
 /**
  * Jobs that finish close together share one flush: InfluxDB takes a few large
@@ -215,6 +215,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
       for (const f of a.faults) {
         const body = buildSnapshot(s, f.container, f.transition, f.baselines);
         await snapshots.enrich(body);
+        f.transition.snapshot = snapshotSummary(body);
         lines.push(snapshots.line(body));
       }
     }

@@ -15,7 +15,7 @@ import { AlertBook, type Condition, type Transition } from './alerts.js';
 import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, trackLogErrors, noteOom } from './faults.js';
 import { staticConditions, deathConditions, sampleFaultConditions, logConditions, type SampleEval } from './rules.js';
 import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
-import { snapshotIdFor } from './snapshot.js';
+import { snapshotIdFor } from '../common/snapshot.js';
 import { PROCESSOR_METRICS, PROCESSOR_MEASUREMENT } from '../common/schema.js';
 
 export type ProcessorConfig = Config['processor'];

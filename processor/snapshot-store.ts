@@ -1,16 +1,14 @@
 /**
  * Completes snapshots with what InfluxDB holds about the container (its top
- * processes and last log lines, when the collector wrote them), stores them in
- * shipwatch_snapshot, and reads them back by ID.
+ * processes and last log lines, when the collector wrote them) and stores them
+ * in shipwatch_snapshot (common/snapshot.ts reads them back by ID).
  */
 import type { InfluxQL } from '../common/influx/query.js';
 import { ident, literal } from '../common/influx/query.js';
-import {
-  MEASUREMENT, TAG, LOG_FIELDS, PROCESSOR_MEASUREMENT, SNAPSHOT_FIELDS, PROCESS_FIELDS,
-} from '../common/schema.js';
+import { MEASUREMENT, TAG, LOG_FIELDS, PROCESS_FIELDS } from '../common/schema.js';
 import type { Config } from '../common/config.js';
+import type { SnapshotBody } from '../common/snapshot.js';
 import { snapshotLine } from './lines.js';
-import { snapshotTime, type SnapshotBody } from './snapshot.js';
 
 /** InfluxDB 1.x keeps string fields up to 64 KiB. */
 const MAX_BODY = 60_000;
@@ -80,15 +78,4 @@ export class SnapshotStore {
     }
     return snapshotLine(body.host, body.container.name, body.alert.rule, body.id, body.alert.key, json, body.time);
   }
-}
-
-/** Reads a snapshot by ID (for the alerter's API); undefined when there is none. */
-export async function readSnapshot(query: InfluxQL, id: string): Promise<SnapshotBody | undefined> {
-  const t = snapshotTime(id);
-  if (t === undefined) return undefined;
-  const rows = await query.rows(
-    `SELECT ${ident(SNAPSHOT_FIELDS.body)} FROM ${ident(PROCESSOR_MEASUREMENT.snapshot)} WHERE time >= ${t}ms AND time <= ${t}ms AND ${ident(SNAPSHOT_FIELDS.id)} = ${literal(id)}`,
-  );
-  const body = rows[0]?.[SNAPSHOT_FIELDS.body];
-  return typeof body === 'string' ? (JSON.parse(body) as SnapshotBody) : undefined;
 }

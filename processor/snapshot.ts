@@ -3,52 +3,11 @@
  * processor knows of the container at that moment. The store adds what
  * InfluxDB has (processes, logs) and writes it.
  */
-import { fnv1a } from '../common/queue/shard.js';
+import { SNAPSHOT_VERSION, snapshotIdFor, type SnapshotBody } from '../common/snapshot.js';
+import type { SnapshotSummary } from '../common/queue/alerts.js';
+import { formatValue } from '../common/format.js';
 import type { ContainerState, HostState } from './state.js';
 import type { Transition } from './alerts.js';
-
-export const SNAPSHOT_VERSION = 1;
-
-export interface SnapshotBody {
-  v: number;
-  id: string;
-  /** ms since epoch: when the alert started */
-  time: number;
-  host: string;
-  hostFacts: Record<string, string | number | boolean>;
-  alert: { key: string; rule: string; severity: string; summary: string; value: number | null; startsAt: number };
-  container: {
-    id: string;
-    name: string;
-    image: string;
-    state: string;
-    labels: Record<string, string>;
-    info: ContainerState['info'];
-    restartsInWindow: number;
-  };
-  /** recent Docker events, oldest first */
-  events: Array<{ time: number; action: string; detail: string }>;
-  /** the samples of every metric in the rolling window: metric → [[ms, value], ...] */
-  samples: Record<string, Array<[number, number]>>;
-  /** the detector's band at the last sample, per metric */
-  baselines: Record<string, { baseline: number; lower: number; upper: number }>;
-  /** from InfluxDB when the collector wrote them; null when none were found */
-  processes: Array<Record<string, unknown>> | null;
-  logs: Array<{ time: number; stream: string; message: string }> | null;
-  /** what could not be filled in, and why */
-  notes: string[];
-}
-
-/** Deterministic ID: a job run twice writes the same snapshot. Starts with the time, so a read finds it by time. */
-export function snapshotIdFor(key: string, startsAt: number): string {
-  return `${startsAt}-${fnv1a(key).toString(16).padStart(8, '0')}`;
-}
-
-/** The time encoded in a snapshot ID, or undefined when the ID is not one. */
-export function snapshotTime(id: string): number | undefined {
-  const m = /^(\d{1,16})-[0-9a-f]{8}$/.exec(id);
-  return m ? Number(m[1]) : undefined;
-}
 
 export function buildSnapshot(
   s: HostState,
@@ -81,4 +40,36 @@ export function buildSnapshot(
     logs: null,
     notes: [],
   };
+}
+
+/** Lines and characters of the log tail an alert message carries. */
+const SUMMARY_LOG_LINES = 10;
+const SUMMARY_LOG_CHARS = 500;
+
+/** The facts of a snapshot an on-call engineer reads first, sent with the alert (the email shows them). */
+export function snapshotSummary(s: SnapshotBody): SnapshotSummary {
+  const c = s.container;
+  const i = c.info;
+  const facts: Array<[string, string]> = [
+    ['image', c.image],
+    ['state', c.state],
+  ];
+  if (i) {
+    if (i.exitCode !== null && i.exitCode !== undefined) facts.push(['exit code', String(i.exitCode)]);
+    if (i.oomKilled) facts.push(['OOM killed', 'yes']);
+    if (i.restartCount !== null && i.restartCount !== undefined) facts.push(['restart count', String(i.restartCount)]);
+    if (i.health) facts.push(['health', i.health.status]);
+    if (i.startedAt) facts.push(['started at', new Date(i.startedAt).toISOString()]);
+    if (i.finishedAt) facts.push(['finished at', new Date(i.finishedAt).toISOString()]);
+    if (i.memLimit) facts.push(['memory limit', `${Math.round(i.memLimit / 1048576)} MiB`]);
+  }
+  facts.push(['restarts in window', String(c.restartsInWindow)]);
+  const last = (m: string) => s.samples[m]?.at(-1)?.[1];
+  const cpu = last('cpu_percent');
+  const mem = last('mem_usage');
+  if (cpu !== undefined) facts.push(['CPU %', formatValue(cpu)]);
+  if (mem !== undefined) facts.push(['memory', `${Math.round(mem / 1048576)} MiB`]);
+  if (s.events.length) facts.push(['recent events', s.events.slice(-5).map((e) => `${e.action}${e.detail ? ` ${e.detail}` : ''}`).join(', ')]);
+  const logs = (s.logs ?? []).slice(-SUMMARY_LOG_LINES).map((l) => l.message.slice(0, SUMMARY_LOG_CHARS));
+  return { facts, logs };
 }

@@ -6,6 +6,7 @@
  */
 import type { ThresholdState } from './thresholds/index.js';
 import type { Severity } from '../common/severity.js';
+import type { ContainerInfo } from '../common/snapshot.js';
 
 export const STATE_VERSION = 1;
 
@@ -24,18 +25,6 @@ export interface HostState {
   c: Record<string, ContainerState>;
   /** by alert key */
   a: Record<string, AlertState>;
-}
-
-export interface ContainerInfo {
-  startedAt: number;
-  finishedAt: number;
-  exitCode: number | null;
-  oomKilled: boolean;
-  restartCount: number | null;
-  pid: number | null;
-  health: { status: string; failingStreak: number | null } | null;
-  memLimit: number | null;
-  pidsLimit: number | null;
 }
 
 export interface MetricState {

@@ -1,12 +1,23 @@
 /**
  * Messages on the alerter's queue: one per alert transition (firing, resolved).
  * The key is stable for an alert's whole life, so the alerter can de-duplicate
- * and pair a resolve with its firing.
+ * and pair a resolve with its firing. A firing carries the key facts of its
+ * snapshot, so the alerter can tell them without reading InfluxDB.
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../severity.js';
 
 export const ALERT_VERSION = 1;
+
+/** The snapshot's facts an on-call engineer reads first (processor/snapshot.ts makes them). */
+export const SnapshotSummarySchema = z.object({
+  /** [name, value], in the order shown */
+  facts: z.array(z.tuple([z.string().max(100), z.string().max(1000)])).max(30),
+  /** the last log lines before the fault, oldest first */
+  logs: z.array(z.string().max(1000)).max(20),
+});
+
+export type SnapshotSummary = z.infer<typeof SnapshotSummarySchema>;
 
 export const AlertMessageSchema = z.object({
   v: z.literal(ALERT_VERSION),
@@ -26,8 +37,10 @@ export const AlertMessageSchema = z.object({
   startsAt: z.number(),
   /** ms since epoch: when it resolved */
   endsAt: z.number().nullable(),
-  /** readable with the processor's snapshot store */
+  /** readable by ID (common/snapshot.ts; the alerter's GET /api/snapshots/:id) */
   snapshotId: z.string().nullable(),
+  /** on a firing with a snapshot: its key facts */
+  snapshot: SnapshotSummarySchema.nullable().optional(),
 });
 
 export type AlertMessage = z.infer<typeof AlertMessageSchema>;

@@ -250,7 +250,7 @@ export class AlerterChild {
  */
 export function pipelineConfig(
   db: string,
-  o: { host: string; prefix: string; container: string; smtpPort: number; stopGrace: string; snapshotWait: string },
+  o: { host: string; prefix: string; container: string; smtpPort: number; stopGrace: string },
   overrides: Record<string, unknown> = {},
 ): Config {
   return testConfig(db, {
@@ -263,7 +263,7 @@ export function pipelineConfig(
     'processor.faults.logErrors.enabled': false,
     'processor.faults.died.stopGrace': o.stopGrace,
     'alerter.smtp': { host: '127.0.0.1', port: o.smtpPort, timeout: '5s' },
-    'alerter.delivery': { backoff: '200ms', snapshotWait: o.snapshotWait },
+    'alerter.delivery': { backoff: '200ms' },
     'alerter.receivers': [{ name: 'oncall', email: { to: ['oncall@example.test'] } }],
     // Only this container: the shared Docker engine runs other tests' containers too.
     'alerter.route': {

@@ -61,7 +61,7 @@ describe('alerter: channels, silences, acknowledgements, API', function () {
       'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
       'alerter.api': { port: 0, token },
       'alerter.grafana': { url: 'http://grafana.test:3000' },
-      'alerter.delivery': { backoff: '300ms', attempts: 30, stalledAfter: '10s', snapshotWait: '0s' },
+      'alerter.delivery': { backoff: '300ms', attempts: 30, stalledAfter: '10s' },
       'alerter.receivers': [
         { name: 'mail', email: { to: ['oncall@example.test'] } },
         {

@@ -38,7 +38,7 @@ describe('alerter: a crashing container end to end', function () {
     await smtp.start();
     const name = `${run}-web`;
     const cfg = pipelineConfig(db, {
-      host: `e2e-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '500ms', snapshotWait: '5s',
+      host: `e2e-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '500ms',
     }, { 'alerter.api': { port: 0, token: 'e2e' } });
     processor = await startProcessorParts(cfg, log.child({ c: 'processor' }));
     alerter = await startAlerterParts(cfg, log.child({ c: 'alerter' }));

@@ -42,7 +42,7 @@ describe('alerter: killed mid-delivery', function () {
       'alerter.api.enabled': false,
       'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
       // The restarted alerter takes the orphaned job up after this.
-      'alerter.delivery': { stalledAfter: '3s', backoff: '200ms', snapshotWait: '0s' },
+      'alerter.delivery': { stalledAfter: '3s', backoff: '200ms' },
       'alerter.receivers': [{ name: 'mail', email: { to: ['oncall@example.test'] } }],
       'alerter.route': { receiver: 'mail', groupWait: '0s', groupInterval: '1s' },
     });
@@ -86,7 +86,7 @@ describe('alerter: killed mid-delivery', function () {
       'redis.prefix': prefix,
       'alerter.api.enabled': false,
       'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
-      'alerter.delivery': { backoff: '200ms', snapshotWait: '0s' },
+      'alerter.delivery': { backoff: '200ms' },
       'alerter.receivers': [{ name: 'mail', email: { to: ['oncall@example.test'] } }],
       'alerter.route': { receiver: 'mail', groupWait: '4s', groupInterval: '1s' },
     });

@@ -80,7 +80,7 @@ describe('alerter: recovery actions', function () {
     cfg = testConfig(db, {
       'redis.prefix': `{${run}}`,
       'alerter.api': { port: 0, token: 't' },
-      'alerter.delivery': { backoff: '200ms', snapshotWait: '0s' },
+      'alerter.delivery': { backoff: '200ms' },
       'alerter.receivers': [
         { name: 'ops', webhook: { url: `${url}/ops` } },
         { name: 'escalation', webhook: { url: `${url}/esc` } },

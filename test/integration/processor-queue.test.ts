@@ -15,7 +15,7 @@ import { SAMPLES_QUEUE, ALERTS_QUEUE, alertsPrefix, shardPrefix } from '../../co
 import { shardOf } from '../../common/queue/shard.js';
 import { AlertMessageSchema } from '../../common/queue/alerts.js';
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
-import { readSnapshot } from '../../processor/snapshot-store.js';
+import { readSnapshot } from '../../common/snapshot.js';
 import type { InfluxQL } from '../../common/influx/query.js';
 
 describe('processor: queue to InfluxDB', function () {
@@ -110,6 +110,10 @@ describe('processor: queue to InfluxDB', function () {
       for (const j of waiting) expect(AlertMessageSchema.safeParse(j.data).success).to.equal(true);
       const died = waiting.find((j) => j.data.key === 'died|host4|c2' && j.data.status === 'firing')!;
       expect(died.data.snapshotId).to.be.a('string');
+      // the snapshot's key facts travel with the firing, so the alerter need not read InfluxDB
+      expect(Object.fromEntries(died.data.snapshot.facts)).to.include({ 'exit code': '1', state: 'exited' });
+      const resolved = waiting.find((j) => j.data.status === 'resolved')!;
+      expect(resolved.data.snapshot).to.equal(null);
     } finally {
       await aq.close();
       await conn.quit();

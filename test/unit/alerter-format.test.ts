@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { smsText, webhookBody, slackBody, pushBody, subject, emailText } from '../../alerter/format.js';
+import { smsText, webhookBody, slackBody, pushBody, subject, emailText, emailHtml } from '../../alerter/format.js';
 import { dashboardUrl, type Notification, type NotifiedAlert } from '../../alerter/notification.js';
 import { renderTemplate, SmsChannel } from '../../alerter/receivers/sms.js';
 import { scriptEnv, SCRIPT_PATH } from '../../agent/script-env.js';
@@ -9,7 +9,7 @@ import { parseConfig } from '../../common/config.js';
 const alert = (over: Partial<NotifiedAlert> = {}): NotifiedAlert => ({
   key: 'died|h1|web-1', status: 'firing', rule: 'died', severity: 'critical', host: 'h1', container: 'web-1',
   containerId: 'c0ffee'.padEnd(64, '0'), summary: 'exited with code 137 (killed)', value: 137, labels: { team: 'web' },
-  startsAt: Date.UTC(2026, 0, 2, 3, 4, 5), endsAt: null, snapshotId: '1767323045000-0badcafe', acknowledged: false,
+  startsAt: Date.UTC(2026, 0, 2, 3, 4, 5), endsAt: null, snapshotId: '1767323045000-0badcafe', snapshot: null, acknowledged: false,
   dashboardUrl: 'http://grafana/d/shipwatch-container?var-host=h1', ...over,
 });
 const note = (over: Partial<Notification> = {}): Notification => ({
@@ -64,8 +64,17 @@ describe('alerter: webhook and push bodies', () => {
   it('subjects and email text name the container, and a repeat says so', () => {
     expect(subject(note())).to.equal('[FIRING:1] died web-1 on h1');
     expect(subject(note({ reason: 'repeat' }))).to.match(/\(repeat\)$/);
-    expect(emailText(note(), new Map())).to.contain('web-1').and.to.contain('dashboard: http://grafana');
+    expect(emailText(note())).to.contain('web-1').and.to.contain('dashboard: http://grafana');
     expect(messageIdFor('n-g1-100.ops.email')).to.equal('<n-g1-100.ops.email@shipwatch>');
+  });
+  it('email text and HTML show the snapshot facts the alert carries, HTML-escaped', () => {
+    const snapshot = { facts: [['exit code', '137'], ['image', 'shop<script>:1']] as Array<[string, string]>, logs: ['panic: <nil> map'] };
+    const n = note({ alerts: [alert({ snapshot })] });
+    expect(emailText(n)).to.contain('    exit code: 137').and.to.contain('    image: shop<script>:1').and.to.contain('      panic: <nil> map');
+    const html = emailHtml(n);
+    expect(html).to.contain('<th align="left">exit code</th><td>137</td>');
+    expect(html).to.contain('shop&lt;script&gt;:1').and.to.contain('panic: &lt;nil&gt; map');
+    expect(emailText(note())).to.not.contain('snapshot facts');
   });
   it('links the container dashboard over the alert time range', () => {
     const u = new URL(dashboardUrl({ url: 'http://g:3000/', dashboardUid: 'shipwatch-container' }, 'h 1', 'web-1', 3_600_000, 7_200_000));

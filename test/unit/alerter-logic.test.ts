@@ -8,7 +8,7 @@ import { applyTransition, stateId, type AlertRecord } from '../../alerter/record
 import { silencedBy, type Silence } from '../../alerter/silences.js';
 import { isInhibited } from '../../alerter/inhibit.js';
 import { alertLabels } from '../../alerter/labels.js';
-import type { AlertMessage } from '../../common/queue/alerts.js';
+import { AlertMessageSchema, type AlertMessage } from '../../common/queue/alerts.js';
 
 const msg = (over: Partial<AlertMessage> = {}): AlertMessage => ({
   v: 1, key: 'died|h1|web-1', status: 'firing', rule: 'died', severity: 'critical', host: 'h1', container: 'web-1',
@@ -101,6 +101,19 @@ describe('alerter: dedup of transitions', () => {
     const acked = rec({}, { by: 'ann', comment: '', at: 1, startsAt: 1000 });
     expect(applyTransition(acked, msg({ status: 'resolved', endsAt: 2000 }), 2).record.ack).to.not.equal(null);
     expect(applyTransition(acked, msg({ startsAt: 5000 }), 2).record.ack).to.equal(null);
+  });
+  it('keeps the snapshot facts of the firing on its resolve, not on a later life', () => {
+    const snapshot = { facts: [['exit code', '1']] as Array<[string, string]>, logs: [] };
+    const fired = applyTransition(undefined, msg({ snapshot }), 1).record;
+    const resolved = applyTransition(fired, msg({ status: 'resolved', endsAt: 2000 }), 2).record;
+    expect(resolved.msg.snapshot).to.deep.equal(snapshot);
+    expect(applyTransition(resolved, msg({ startsAt: 3000 }), 3).record.msg.snapshot).to.equal(null);
+  });
+  it('refuses snapshot facts beyond their bounds', () => {
+    const many = Array.from({ length: 31 }, (_, i) => [`k${i}`, 'v']);
+    expect(AlertMessageSchema.safeParse(msg({ snapshot: { facts: many as Array<[string, string]>, logs: [] } })).success).to.equal(false);
+    expect(AlertMessageSchema.safeParse(msg({ snapshot: { facts: [], logs: ['x'.repeat(1001)] } })).success).to.equal(false);
+    expect(AlertMessageSchema.safeParse(msg()).success).to.equal(true);
   });
 });
 

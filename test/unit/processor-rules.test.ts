@@ -6,7 +6,7 @@ import { newHostState, decodeHostState, encodeHostState, type HostState } from '
 import { validateSamples, validateEvent, type SamplesPayload, type EventPayload, type ContainerSample } from '../../common/queue/payload.js';
 import { shardOf } from '../../common/queue/shard.js';
 import { shardPrefix } from '../../common/queue/names.js';
-import { snapshotIdFor, snapshotTime } from '../../processor/snapshot.js';
+import { snapshotIdFor, snapshotTime } from '../../common/snapshot.js';
 
 const T0 = 1_700_000_000_000;
 const cond = (active: boolean, forMs = 0): Condition => ({
