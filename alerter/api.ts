@@ -18,7 +18,8 @@ import { MatcherSchema } from '../common/config-alerter.js';
 import { formatMatcher } from '../common/matchers.js';
 import { issueList } from '../common/validation.js';
 import { readSnapshot } from '../common/snapshot.js';
-import type { AlerterStore } from './store.js';
+import type { AlertStore } from './store/alerts.js';
+import type { SilenceStore } from './store/silences.js';
 import type { AlerterMetrics } from './metrics.js';
 import { silenceState, silencedBy, type Silence } from './silences.js';
 import { isAcked, type AlertRecord } from './record.js';
@@ -29,7 +30,8 @@ export interface ApiDeps {
   host: string;
   port: number;
   token: string;
-  store: AlerterStore;
+  alerts: AlertStore;
+  silences: SilenceStore;
   redis: RedisClient;
   query: InfluxQL;
   metrics: AlerterMetrics;
@@ -137,9 +139,9 @@ export function apiApp(d: ApiDeps): express.Express {
 
   app.get('/api/alerts', wrap(async (req, res) => {
     const status = typeof req.query.status === 'string' ? req.query.status : undefined;
-    const silences = await d.store.silences();
+    const silences = await d.silences.all();
     const t = now();
-    const list = (await d.store.alerts())
+    const list = (await d.alerts.all())
       .filter((r) => !status || r.msg.status === status)
       .sort((a, b) => b.msg.startsAt - a.msg.startsAt)
       .map((r) => alertView(r, silencedBy(alertLabels(r.msg), silences, t)));
@@ -147,26 +149,26 @@ export function apiApp(d: ApiDeps): express.Express {
   }));
 
   app.get('/api/alerts/:key', wrap(async (req, res) => {
-    const r = await d.store.getAlert(String(req.params.key));
+    const r = await d.alerts.get(String(req.params.key));
     if (!r) return res.status(404).json({ error: 'no such alert' });
-    res.json(alertView(r, silencedBy(alertLabels(r.msg), await d.store.silences(), now())));
+    res.json(alertView(r, silencedBy(alertLabels(r.msg), await d.silences.all(), now())));
   }));
 
   app.post('/api/alerts/:key/ack', express.json({ limit: '16kb' }), wrap(async (req, res) => {
     const body = AckSchema.safeParse(req.body ?? {});
     if (!body.success) return badRequest(res, body.error);
-    const r = await d.store.getAlert(String(req.params.key));
+    const r = await d.alerts.get(String(req.params.key));
     if (!r) return res.status(404).json({ error: 'no such alert' });
     if (r.msg.status !== 'firing') return res.status(409).json({ error: 'the alert is not firing' });
     r.ack = { by: body.data.by, comment: body.data.comment, at: now(), startsAt: r.msg.startsAt };
-    await d.store.putAlert(r);
+    await d.alerts.put(r);
     d.log.info({ key: r.msg.key, by: body.data.by }, 'alert acknowledged');
     res.json(alertView(r, []));
   }));
 
   app.get('/api/silences', wrap(async (_req, res) => {
     const t = now();
-    res.json({ silences: (await d.store.silences()).sort((a, b) => b.createdAt - a.createdAt).map((s) => silenceView(s, t)) });
+    res.json({ silences: (await d.silences.all()).sort((a, b) => b.createdAt - a.createdAt).map((s) => silenceView(s, t)) });
   }));
 
   app.post('/api/silences', express.json({ limit: '64kb' }), wrap(async (req, res) => {
@@ -185,13 +187,13 @@ export function apiApp(d: ApiDeps): express.Express {
     if (s.endsAt <= s.startsAt) {
       return res.status(400).json({ error: 'invalid request', issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
     }
-    await d.store.putSilence(s);
+    await d.silences.put(s);
     d.log.info({ silence: s.id, by: s.createdBy, matchers: s.matchers.map(formatMatcher) }, 'silence created');
     res.status(201).json(silenceView(s, t));
   }));
 
   app.delete('/api/silences/:id', wrap(async (req, res) => {
-    if (!(await d.store.deleteSilence(String(req.params.id)))) return res.status(404).json({ error: 'no such silence' });
+    if (!(await d.silences.delete(String(req.params.id)))) return res.status(404).json({ error: 'no such silence' });
     res.status(204).end();
   }));
 

@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { AlerterConfig, ReceiverConfig } from '../common/config-alerter.js';
 import type { Logger } from '../common/log.js';
 import type { LineSink } from '../common/influx/sink.js';
-import type { AlerterStore } from './store.js';
+import type { AlerterStores } from './store/index.js';
 import type { Router } from './routing.js';
 import type { AlerterMetrics } from './metrics.js';
 import type { Notification } from './notification.js';
@@ -11,7 +11,7 @@ import { CHANNELS, deliveryId, deliveryJobId, type DeliveryJob, type FlushJob } 
 
 export interface AlerterContext {
   cfg: AlerterConfig;
-  store: AlerterStore;
+  stores: AlerterStores;
   router: Router;
   receivers: Map<string, ReceiverConfig>;
   flushQueue: Queue<FlushJob>;

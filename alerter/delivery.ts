@@ -52,7 +52,7 @@ export class Deliverer {
     const id = deliveryId(n, channel);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
-    if (await this.ctx.store.sentAt(id)) {
+    if (await this.ctx.stores.deliveries.sentAt(id)) {
       this.record(job.data, 'duplicate', attempt, started);
       return 'sent before';
     }
@@ -60,7 +60,7 @@ export class Deliverer {
     if (!ch) throw new Error(`receiver ${n.receiver} has no ${channel} channel (configuration changed)`);
     let detail: string;
     try {
-      detail = await ch.send(n, { deliveryId: id, store: this.ctx.store, signal: AbortSignal.timeout(this.ctx.cfg.delivery.timeout) });
+      detail = await ch.send(n, { deliveryId: id, deliveries: this.ctx.stores.deliveries, signal: AbortSignal.timeout(this.ctx.cfg.delivery.timeout) });
     } catch (e) {
       const msg = (e as Error).message;
       this.record(job.data, 'failed', attempt, started, msg);
@@ -69,7 +69,7 @@ export class Deliverer {
       this.ctx.log[last ? 'error' : 'warn']({ delivery: id, attempt, error: msg }, last ? 'delivery failed for good' : 'delivery failed; will retry');
       throw e;
     }
-    await this.ctx.store.markSent(id, Date.now());
+    await this.ctx.stores.deliveries.markSent(id, Date.now());
     this.record(job.data, 'sent', attempt, started);
     this.ctx.log.info({ delivery: id, attempt, detail }, 'delivered');
     if (process.env[PAUSE_AFTER_SEND_ENV]) {

@@ -41,28 +41,28 @@ export class ActionDispatcher {
   }
 
   async onFiring(record: AlertRecord, labels: Record<string, string>, routes: RouteMatch[]): Promise<void> {
-    const { cfg, store, metrics, log } = this.ctx;
+    const { cfg, stores, metrics, log } = this.ctx;
     const rule = cfg.actions.rules.find((r) => matchesAll(r.matchers, labels));
     if (!rule) return;
     const m = record.msg;
     const now = this.ctx.now();
     const sid = stateId(m);
-    if (silencedBy(labels, await store.silences(), now).length) {
+    if (silencedBy(labels, await stores.silences.all(), now).length) {
       metrics.recoverySkipped.inc({ reason: 'silenced' });
       log.info({ key: m.key, action: rule.name }, 'recovery action skipped: alert silenced');
       return;
     }
     // Once per alert state, whatever re-runs.
-    if (!(await store.claimAction(`${sid}|${rule.name}`))) return;
+    if (!(await stores.recovery.claimAction(`${sid}|${rule.name}`))) return;
     const target = `${m.host}|${m.container}`;
     const receivers = [...new Set(routes.map((r) => r.receiver).filter(Boolean))];
     const runId = `r-${createHash('sha1').update(`${sid}|${rule.name}`).digest('hex').slice(0, 20)}`;
-    if (!(await store.takeCooldown(target, cfg.actions.cooldown))) {
+    if (!(await stores.recovery.takeCooldown(target, cfg.actions.cooldown))) {
       metrics.recoverySkipped.inc({ reason: 'cooldown' });
       log.info({ key: m.key, action: rule.name }, 'recovery action skipped: container in cooldown');
       return;
     }
-    const attempts = await store.countAttempt(target, cfg.actions.attemptWindow);
+    const attempts = await stores.recovery.countAttempt(target, cfg.actions.attemptWindow);
     if (attempts > cfg.actions.maxAttempts) {
       metrics.recoverySkipped.inc({ reason: 'attempts' });
       log.warn({ key: m.key, action: rule.name, attempts }, 'recovery attempts used up: escalating');
@@ -72,7 +72,7 @@ export class ActionDispatcher {
       });
       return;
     }
-    await store.setRunReceivers(runId, receivers);
+    await stores.recovery.setRunReceivers(runId, receivers);
     const job: ActionJob = {
       runId,
       action: rule.name,
@@ -91,12 +91,12 @@ export class ActionDispatcher {
 
   /** An agent's report: count it and notify the outcome. */
   async onResult(r: ActionResult): Promise<void> {
-    const { store, metrics, log } = this.ctx;
+    const { stores, metrics, log } = this.ctx;
     metrics.recoveryRuns.inc({ action: r.action, outcome: r.outcome, recovered: String(r.recovered) });
     log.info({ run: r.runId, outcome: r.outcome, recovered: r.recovered, exitCode: r.exitCode }, 'recovery run finished');
-    const record = await store.getAlert(r.facts.alertKey);
+    const record = await stores.alerts.get(r.facts.alertKey);
     if (!record) return;
-    await this.notifyOutcome(record, await store.runReceivers(r.runId), {
+    await this.notifyOutcome(record, await stores.recovery.runReceivers(r.runId), {
       action: r.action, command: r.command, runId: r.runId, outcome: r.outcome, exitCode: r.exitCode,
       recovered: r.recovered === true, detail: r.detail,
     }, r.recovered === null && r.outcome === 'ok');

@@ -20,10 +20,10 @@ export class GroupFlusher {
 
   /** Keys of the alerts silenced or inhibited now. */
   async muted(records: AlertRecord[], now: number): Promise<Set<string>> {
-    const { store, cfg } = this.ctx;
-    const silences = await store.silences();
+    const { stores, cfg } = this.ctx;
+    const silences = await stores.silences.all();
     const firing = cfg.inhibit.length
-      ? (await store.alerts()).filter((r) => r.msg.status === 'firing').map((r) => ({ key: r.msg.key, labels: alertLabels(r.msg) }))
+      ? (await stores.alerts.all()).filter((r) => r.msg.status === 'firing').map((r) => ({ key: r.msg.key, labels: alertLabels(r.msg) }))
       : [];
     const out = new Set<string>();
     for (const r of records) {
@@ -34,17 +34,17 @@ export class GroupFlusher {
   }
 
   async handle(job: FlushJob): Promise<string> {
-    const { store, router, log } = this.ctx;
-    const group = await store.group(job.groupId);
+    const { stores, router, log } = this.ctx;
+    const group = await stores.groups.get(job.groupId);
     if (!group || group.pending !== job.at) return 'stale';
     const route = router.byId(group.routeId);
     if (!route) {
       // The route tree changed under the group: its alerts join current groups when they next change.
-      await store.deleteGroup(group.id);
+      await stores.groups.delete(group.id);
       return 'route gone';
     }
-    const keys = await store.members(group.id);
-    const records = (await Promise.all(keys.map((k) => store.getAlert(k)))).filter((r): r is AlertRecord => !!r);
+    const keys = await stores.groups.members(group.id);
+    const records = (await Promise.all(keys.map((k) => stores.alerts.get(k)))).filter((r): r is AlertRecord => !!r);
     const receiver = this.ctx.receivers.get(route.receiver);
     const now = this.ctx.now();
     const plan = planFlush({
@@ -75,7 +75,7 @@ export class GroupFlusher {
     const gone = new Set(plan.drop);
     const remaining = keys.filter((k) => !gone.has(k) && records.some((r) => r.msg.key === k));
     if (remaining.length === 0) {
-      await store.deleteGroup(group.id);
+      await stores.groups.delete(group.id);
       return plan.reason ?? 'quiet';
     }
     // After a long stop, skip the missed ticks rather than running them all.
@@ -83,7 +83,7 @@ export class GroupFlusher {
     if (next < now) next = now + route.groupInterval - ((now - job.at) % route.groupInterval);
     // The next job first: a crash before the state is written leaves a spare job, never none.
     await this.ctx.flushQueue.add('flush', { groupId: group.id, at: next }, { jobId: flushJobId(group.id, next), delay: Math.max(0, next - now) });
-    await store.afterFlush(group.id, plan.notified, plan.drop, next);
+    await stores.groups.afterFlush(group.id, plan.notified, plan.drop, next);
     log.debug({ group: group.id, reason: plan.reason, next }, 'group flushed');
     return plan.reason ?? 'quiet';
   }

@@ -25,23 +25,23 @@ export class AlertIngest {
       throw new UnrecoverableError(`alert message invalid: ${formatIssues(parsed.error)}`);
     }
     const msg: AlertMessage = parsed.data;
-    const { store, router, log, metrics } = this.ctx;
+    const { stores, router, log, metrics } = this.ctx;
     const now = this.ctx.now();
-    const { change, record } = applyTransition(await store.getAlert(msg.key), msg, now);
+    const { change, record } = applyTransition(await stores.alerts.get(msg.key), msg, now);
     metrics.alerts.inc({ status: msg.status, change });
     if (change === 'duplicate' || change === 'stale') {
       log.debug({ key: msg.key, status: msg.status, change }, 'alert unchanged');
       return change;
     }
-    await store.putAlert(record);
+    await stores.alerts.put(record);
     const labels = alertLabels(msg);
     const routes = router.match(labels);
     for (const route of routes) {
       const g = groupOf(route, labels);
-      const group = await store.join(g.id, g.routeId, g.labels, msg.key);
+      const group = await stores.groups.join(g.id, g.routeId, g.labels, msg.key);
       if (group.pending) continue;
       const at = now + (group.flushed ? route.groupInterval : route.groupWait);
-      const pending = await store.claimFlush(g.id, at);
+      const pending = await stores.groups.claimFlush(g.id, at);
       await this.ctx.flushQueue.add('flush', { groupId: g.id, at: pending }, { jobId: flushJobId(g.id, pending), delay: Math.max(0, pending - now) });
     }
     log.info({ key: msg.key, status: msg.status, change, routes: routes.map((r) => r.id) }, 'alert');

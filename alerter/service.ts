@@ -10,7 +10,7 @@ import { Serializer } from '../common/serial.js';
 import { createRedis, type RedisClient } from '../common/queue/connection.js';
 import { ALERTS_QUEUE, alertsPrefix } from '../common/queue/names.js';
 import { RESULTS_QUEUE, type ActionResult } from '../common/queue/actions.js';
-import { AlerterStore } from './store.js';
+import { createStores } from './store/index.js';
 import { Router } from './routing.js';
 import { AlerterMetrics } from './metrics.js';
 import { AlertIngest } from './ingest.js';
@@ -51,7 +51,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   });
   const ctx: AlerterContext = {
     cfg: a,
-    store: new AlerterStore(redis, cfg.redis.prefix),
+    stores: createStores(redis, cfg.redis.prefix),
     router: new Router(a.route),
     receivers: new Map(a.receivers.map((r) => [r.name, r])),
     flushQueue,
@@ -95,9 +95,9 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const api = a.api.enabled
-    ? await startApi({ host: a.api.host, port: a.api.port, token: a.api.token, store: ctx.store, redis, query: writer.query, metrics, log: log.child({ part: 'api' }) })
+    ? await startApi({ host: a.api.host, port: a.api.port, token: a.api.token, alerts: ctx.stores.alerts, silences: ctx.stores.silences, redis, query: writer.query, metrics, log: log.child({ part: 'api' }) })
     : undefined;
-  const pruner = setInterval(() => void ctx.store.prune(Date.now()).catch(() => {}), 3_600_000);
+  const pruner = setInterval(() => void ctx.stores.alerts.prune(Date.now()).catch(() => {}), 3_600_000);
   pruner.unref();
   log.info({ receivers: a.receivers.map((r) => r.name), actions: a.actions.rules.length, api: api?.port }, 'alerter taking alerts');
   return {

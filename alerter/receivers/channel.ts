@@ -1,11 +1,12 @@
 /** What every receiver channel does: send one notification, or throw so the delivery is retried. */
 import type { Notification } from '../notification.js';
-import type { AlerterStore } from '../store.js';
+import type { DeliveryLog } from '../store/deliveries.js';
 
 export interface SendContext {
   /** idempotency key of this delivery */
   deliveryId: string;
-  store: AlerterStore;
+  /** for channels that record parts of a delivery (SMS: each number) */
+  deliveries: DeliveryLog;
   signal: AbortSignal;
 }
 

@@ -37,10 +37,10 @@ export class SmsChannel implements Channel {
     const out: string[] = [];
     for (const [i, to] of this.cfg.to.entries()) {
       const id = `${ctx.deliveryId}.${i}`;
-      if (await ctx.store.sentAt(id)) continue;
+      if (await ctx.deliveries.sentAt(id)) continue;
       const { url, init } = this.request(n, to);
       out.push(await post(url, { ...init, signal: ctx.signal }));
-      await ctx.store.markSent(id, Date.now());
+      await ctx.deliveries.markSent(id, Date.now());
     }
     return out.join(',') || 'all numbers sent before';
   }

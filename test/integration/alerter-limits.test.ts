@@ -10,7 +10,7 @@ import { services, testConfig, uniqueRun } from '../helpers/services.js';
 import { createLogger } from '../../common/log.js';
 import { createRedis, type RedisClient } from '../../common/queue/connection.js';
 import { parseMatcher } from '../../common/matchers.js';
-import { AlerterStore } from '../../alerter/store.js';
+import { createStores } from '../../alerter/store/index.js';
 import { Router } from '../../alerter/routing.js';
 import { AlerterMetrics } from '../../alerter/metrics.js';
 import { ActionDispatcher } from '../../alerter/dispatcher.js';
@@ -42,7 +42,7 @@ describe('alerter: recovery limits', function () {
     const deliveryQueue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: redis, prefix });
     queues.push(flushQueue, deliveryQueue);
     ctx = {
-      cfg: cfg.alerter, store: new AlerterStore(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
+      cfg: cfg.alerter, stores: createStores(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
       receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
       writer: { write() {}, flush: async () => true }, metrics: new AlerterMetrics(async () => ({})), log: createLogger('t', 'silent'), now: Date.now,
     };
@@ -64,7 +64,7 @@ describe('alerter: recovery limits', function () {
     ack: null,
   });
   const fire = async (r: AlertRecord) => {
-    await ctx.store.putAlert(r);
+    await ctx.stores.alerts.put(r);
     const labels = alertLabels(r.msg);
     await dispatcher.onFiring(r, labels, ctx.router.match(labels));
   };
@@ -84,7 +84,7 @@ describe('alerter: recovery limits', function () {
   });
 
   it('starts nothing for a silenced alert', async () => {
-    await ctx.store.putSilence({ id: 's', matchers: [parseMatcher('container="quiet"')], startsAt: 0, endsAt: Date.now() + 3_600_000, createdBy: 't', comment: 'c', createdAt: 0 });
+    await ctx.stores.silences.put({ id: 's', matchers: [parseMatcher('container="quiet"')], startsAt: 0, endsAt: Date.now() + 3_600_000, createdBy: 't', comment: 'c', createdAt: 0 });
     const q = dispatcher.queueFor('h');
     const before = await q.getJobCountByTypes('waiting', 'delayed', 'active');
     await fire(record('quiet', 5000));
