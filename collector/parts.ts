@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { InfluxWriter } from '../common/influx/writer.js';
+import type { InfluxQL } from '../common/influx/query.js';
 import type { ContainerRegistry } from './registry.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import type { DockerEventStream } from './events.js';
@@ -63,6 +64,16 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   }
 }
 
+/** What this host wrote last before a restart, read once InfluxDB answers; throws when it does not within 15 s. */
+async function lastWritten<T>(writer: InfluxWriter, load: (q: InfluxQL) => Promise<T>): Promise<T> {
+  const r = await within((async () => {
+    await writer.ready();
+    return load(writer.query);
+  })(), 15_000);
+  if (r === 'timeout') throw new Error('InfluxDB did not answer within 15 s');
+  return r;
+}
+
 /**
  * Where the event stream resumes: the last event this host wrote before a
  * restart. InfluxDB unreachable for long → start from now (and say so).
@@ -70,11 +81,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 export async function eventResume(cfg: Config, writer: InfluxWriter, engine: EngineInfo, log: Logger): Promise<EventResume | undefined> {
   if (!enabled(cfg).events) return undefined;
   try {
-    const r = await within((async () => {
-      await writer.ready();
-      return loadEventResume(writer.query, cfg.influx.retentionPolicy, engine.host);
-    })(), 15_000);
-    if (r === 'timeout') throw new Error('InfluxDB did not answer within 15 s');
+    const r = await lastWritten(writer, (q) => loadEventResume(q, cfg.influx.retentionPolicy, engine.host));
     if (r) log.info({ since: r.since.toString(), atResume: r.keys.length }, 'Docker events resume after the last one written');
     return r;
   } catch (e) {
@@ -85,12 +92,7 @@ export async function eventResume(cfg: Config, writer: InfluxWriter, engine: Eng
 
 async function logResume(cfg: Config, writer: InfluxWriter, engine: EngineInfo, log: Logger): Promise<LogResume> {
   try {
-    const r = await within((async () => {
-      await writer.ready();
-      return loadLogResume(writer.query, cfg.influx.retentionPolicy, engine.host);
-    })(), 15_000);
-    if (r === 'timeout') throw new Error('InfluxDB did not answer within 15 s');
-    return r;
+    return await lastWritten(writer, (q) => loadLogResume(q, cfg.influx.retentionPolicy, engine.host));
   } catch (e) {
     log.warn({ error: (e as Error).message }, 'last written log lines unknown; logs read from collector.logs.backfill ago');
     return new Map();
