@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../common/queue/connection.js';
 import { matchesAll } from '../common/matchers.js';
-import type { ActionRule } from '../common/config-alerter.js';
 import { silencedBy } from './silences.js';
 import { stateId, type AlertRecord } from './record.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification, type RecoveryOutcome } from './notification.js';

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { InfluxWriter } from '../common/influx/writer.js';
