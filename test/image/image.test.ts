@@ -61,6 +61,10 @@ describe('app image', function () {
     expect(stdout.trim(), 'runs as a non-root user by default').to.equal('shipwatch');
     const who = await docker(['run', '--rm', '--entrypoint', 'id', APP, '-u'], 120_000);
     expect(who.stdout.trim()).to.not.equal('0');
+    // Every component's entry point, as docker-compose.yml runs them.
+    const entries = ['collector', 'processor', 'alerter', 'agent'].map((c) => `dist/${c}/main.js`);
+    const ls = await docker(['run', '--rm', '--entrypoint', 'ls', APP, ...entries], 120_000);
+    expect(ls.stdout.trim().split('\n').sort()).to.deep.equal([...entries].sort());
   });
 
   it('runs the collector from the image against the same dockerd: points arrive and /healthz answers', async () => {
