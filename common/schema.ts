@@ -24,6 +24,12 @@ export const MEASUREMENT = {
   // Telegraf's names (inputs.docker and inputs.docker_log).
   diskUsage: 'docker_disk_usage',
   log: 'docker_log',
+  /** TCP sockets by state and UDP sockets of a container's network namespace, with Telegraf's inputs.netstat fields */
+  netstat: 'docker_container_netstat',
+  /** one edge of the service map: established connections from one node to another */
+  serviceEdge: 'docker_service_edge',
+  /** a container's security posture against the CIS Docker Benchmark's runtime checks */
+  posture: 'docker_container_posture',
 } as const;
 
 /** Tag keys. Values are bounded: no IDs, PIDs or free text. */
@@ -53,6 +59,11 @@ export const TAG = {
   imageName: 'image_name',
   imageVersion: 'image_version',
   volumeName: 'volume_name',
+  /** docker_service_edge: the node connections go from and to (SERVICE_NODE) */
+  source: 'source',
+  target: 'target',
+  /** docker_service_edge: "source->target", the edge's identity (Grafana's Node Graph needs one) */
+  edge: 'edge',
 } as const;
 
 /** Fixed tag values Telegraf uses for aggregate series. */
@@ -242,6 +253,57 @@ export const LOG_STATS_FIELDS = {
 export const LOG_MATCH_FIELDS = {
   count: 'count',
 } as const;
+
+/**
+ * docker_container_netstat fields: Telegraf's inputs.netstat names, indexed by the
+ * kernel's TCP state code (include/net/tcp_states.h, the st column of /proc/net/tcp);
+ * index 0 (tcp_none) counts any other code.
+ */
+export const TCP_STATE_FIELDS = [
+  'tcp_none', 'tcp_established', 'tcp_syn_sent', 'tcp_syn_recv', 'tcp_fin_wait1', 'tcp_fin_wait2',
+  'tcp_time_wait', 'tcp_close', 'tcp_close_wait', 'tcp_last_ack', 'tcp_listen', 'tcp_closing',
+] as const;
+
+export const NETSTAT_FIELDS = {
+  /** UDP sockets (udp and udp6) */
+  udpSocket: 'udp_socket',
+  /** Shipwatch's own: true when reading stopped at collector.network.budget; counts are then partial */
+  incomplete: 'incomplete',
+} as const;
+
+/** Node names of the service map besides container names; none can be a container name. */
+export const SERVICE_NODE = {
+  /** an address that is neither a container nor this Docker host */
+  outside: '(outside)',
+  /** the peers beyond collector.network.maxPeers of a container, folded into one */
+  others: '(others)',
+  /** the Docker host itself: "host:" + engine_host */
+  hostPrefix: 'host:',
+} as const;
+
+export const EDGE_FIELDS = {
+  /** established TCP connections */
+  connections: 'connections',
+  /** the busiest server ports of those connections, e.g. "5432,6379" */
+  ports: 'ports',
+} as const;
+
+export const POSTURE_FIELDS = {
+  /** 0 (every weighted check failed) to 100 (all passed) */
+  score: 'score',
+  /** failed checks by severity */
+  critical: 'critical',
+  high: 'high',
+  medium: 'medium',
+  low: 'low',
+  /** IDs of the failed checks, e.g. "5.4,5.31" */
+  failed: 'failed',
+  /** one line per failed check: ID, what, severity */
+  findings: 'findings',
+} as const;
+
+export const POSTURE_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type PostureSeverity = (typeof POSTURE_SEVERITIES)[number];
 
 // ---------------------------------------------------------------------------
 // Processor output (Shipwatch's own measurements; docs/schema.md "Processor").
