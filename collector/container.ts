@@ -3,6 +3,22 @@
  * answers; pure conversion, no I/O.
  */
 import type Docker from 'dockerode';
+import { postureInput, type PostureInput } from './posture/checks.js';
+
+/** Where a container sits on the network, for the service map. */
+export interface NetFacts {
+  /** its addresses on Docker networks, IPv4 and IPv6 */
+  addresses: string[];
+  /** the gateways of its networks: addresses of the Docker host */
+  gateways: string[];
+  /** TCP ports of the host published to it */
+  published: number[];
+  /** its ephemeral port range (net.ipv4.ip_local_port_range), first and last */
+  portRange: [number, number];
+}
+
+/** The kernel's default ephemeral port range, which a new network namespace starts with. */
+export const DEFAULT_PORT_RANGE: [number, number] = [32768, 60999];
 
 export interface ContainerMeta {
   id: string;
@@ -28,28 +44,13 @@ export interface ContainerMeta {
   /** the container has a HEALTHCHECK: its failing streak moves without events */
   hasHealthcheck: boolean;
   tty: boolean;
+  /** from inspect only */
+  net?: NetFacts;
+  /** what the security posture checks read, from inspect only */
+  security?: PostureInput;
 }
 
-/** Telegraf's image split: name and version ("unknown" without a tag); a registry port is not a tag. */
-export function parseImage(image: string): { name: string; version: string } {
-  const at = image.indexOf('@');
-  const ref = at >= 0 ? image.slice(0, at) : image;
-  let domain = '';
-  let rest = ref;
-  const slash = ref.indexOf('/');
-  if (slash >= 0 && (/[.:]/.test(ref.slice(0, slash)) || ref.slice(0, slash) === 'localhost')) {
-    domain = ref.slice(0, slash);
-    rest = ref.slice(slash + 1);
-  }
-  let name = rest;
-  let version = 'unknown';
-  const colon = rest.lastIndexOf(':');
-  if (colon >= 0) {
-    name = rest.slice(0, colon);
-    version = rest.slice(colon + 1);
-  }
-  return { name: domain ? `${domain}/${name}` : name, version };
-}
+export { parseImage } from './imageref.js';
 
 const time = (s: string | undefined) => {
   if (!s || s.startsWith('0001-')) return 0;
@@ -74,6 +75,27 @@ function portsFromInspect(bindings: Record<string, Array<{ HostIp: string; HostP
     else for (const x of b) list.push({ IP: x.HostIp, PrivatePort: Number(port), PublicPort: Number(x.HostPort), Type: type });
   }
   return formatPorts(list);
+}
+
+function portRange(sysctls: Record<string, string> | undefined): [number, number] {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(sysctls?.['net.ipv4.ip_local_port_range'] ?? '');
+  return m && Number(m[1]) <= Number(m[2]) ? [Number(m[1]), Number(m[2])] : DEFAULT_PORT_RANGE;
+}
+
+function netFacts(i: Docker.ContainerInspectInfo): NetFacts {
+  const nets = Object.values(i.NetworkSettings?.Networks ?? {}) as Array<Docker.NetworkInfo & { IPv6Gateway?: string }>;
+  const bindings = (i.HostConfig?.PortBindings ?? {}) as Record<string, Array<{ HostPort?: string }> | null>;
+  const published = new Set<number>();
+  for (const [key, bs] of Object.entries(bindings)) {
+    if (!key.endsWith('/tcp')) continue;
+    for (const b of bs ?? []) if (Number(b.HostPort) > 0) published.add(Number(b.HostPort));
+  }
+  return {
+    addresses: nets.flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter(Boolean),
+    gateways: [...new Set(nets.flatMap((n) => [n.Gateway, n.IPv6Gateway ?? '']).filter(Boolean))],
+    published: [...published].sort((a, b) => a - b),
+    portRange: portRange((i.HostConfig as { Sysctls?: Record<string, string> } | undefined)?.Sysctls),
+  };
 }
 
 export function fromInspect(i: Docker.ContainerInspectInfo): ContainerMeta {
@@ -101,5 +123,7 @@ export function fromInspect(i: Docker.ContainerInspectInfo): ContainerMeta {
     health: state.Health ? { status: state.Health.Status, failingStreak: state.Health.FailingStreak } : undefined,
     hasHealthcheck: !!i.Config?.Healthcheck && !(i.Config.Healthcheck.Test?.[0] === 'NONE'),
     tty: !!i.Config?.Tty,
+    net: netFacts(i),
+    security: postureInput(i as never),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The collector's parts beside the metrics cycle: Docker events, processes,
- * disk usage and mounts, images, container logs. Each starts only when enabled
- * and has its own schedule, so none of them delays the metrics cycle.
+ * disk usage and mounts, images, container logs, network (TCP states and the
+ * service map), security posture. Each starts only when enabled and has its
+ * own schedule, so none of them delays the metrics cycle.
  */
 import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
@@ -23,6 +24,11 @@ import type { ProcessSource } from './processes/source.js';
 import { DiskCollector } from './disk/collector.js';
 import { ImageCollector } from './images/collector.js';
 import { LogCollector } from './logs/collector.js';
+import { NetworkCollector } from './network/collector.js';
+import { PostureCollector } from './posture/collector.js';
+import { engineSecurity, type EngineSecurity } from './posture/checks.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 const IMAGE_EVENT_ACTIONS = ['pull', 'tag', 'untag', 'delete', 'import', 'load'];
 
@@ -32,6 +38,9 @@ const enabled = (cfg: Config) => ({
   disk: cfg.collector.enabled && cfg.collector.disk.enabled,
   images: cfg.collector.enabled && cfg.collector.images.enabled,
   logs: cfg.collector.logs.enabled,
+  // A remote engine's processes are not in this host's /proc.
+  network: cfg.collector.enabled && cfg.collector.network.enabled && !cfg.docker.url,
+  posture: cfg.collector.enabled && cfg.collector.posture.enabled,
 });
 
 /**
@@ -118,12 +127,25 @@ export function selectProcessSource(cfg: Config, docker: Docker, log: Logger): P
   return api;
 }
 
+/** The engine's AppArmor and SELinux (some posture checks only apply where they run); neither when Docker does not say. */
+async function engineSecurityOf(docker: Docker, log: Logger): Promise<EngineSecurity> {
+  try {
+    const info = (await docker.info()) as { SecurityOptions?: string[] };
+    return engineSecurity(info.SecurityOptions);
+  } catch (e) {
+    log.warn({ error: (e as Error).message }, 'engine security options unknown; AppArmor and SELinux checks left out');
+    return engineSecurity([]);
+  }
+}
+
 export interface CollectorParts {
   recorder?: EventRecorder;
   processes?: ProcessCollector;
   disk?: DiskCollector;
   images?: ImageCollector;
   logs?: LogCollector;
+  network?: NetworkCollector;
+  posture?: PostureCollector;
   stop(): Promise<void>;
 }
 
@@ -203,6 +225,29 @@ export async function startParts(ctx: PartsContext): Promise<CollectorParts> {
       await logs.stop();
     });
     void logs.start();
+  }
+
+  if (on.network) {
+    const nlog = log.child({ part: 'network' });
+    if (existsSync(path.join(cfg.collector.procRoot, '1', 'net'))) {
+      const network = new NetworkCollector(() => registry.all(), writer, engine, {
+        procRoot: cfg.collector.procRoot, labelTags, ...cfg.collector.network,
+      }, nlog);
+      parts.network = network;
+      schedulers.push(new IntervalScheduler(cfg.collector.interval, (t) => network.poll(t), nlog));
+      stoppers.push(async () => network.close());
+    } else {
+      nlog.warn({ procRoot: cfg.collector.procRoot }, 'host /proc not visible: no TCP states or service map (mount the host\'s /proc and set collector.procRoot)');
+    }
+  }
+
+  if (on.posture) {
+    const plog = log.child({ part: 'posture' });
+    const posture = new PostureCollector(() => registry.all(), writer, engine, await engineSecurityOf(docker, plog), {
+      labelTags, every: cfg.collector.infoEvery,
+    }, plog);
+    parts.posture = posture;
+    schedulers.push(new IntervalScheduler(cfg.collector.interval, (t) => posture.poll(t), plog));
   }
 
   for (const s of schedulers) s.start();

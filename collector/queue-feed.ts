@@ -14,13 +14,23 @@ import type { ContainerMeta } from './container.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
 import type { StatsSample, Derived } from './stats.js';
 import type { FsUsage } from './disk/fsusage.js';
+import type { TcpSummary } from './network/collector.js';
+import type { Posture } from './posture/checks.js';
+
+/** What the collector's other parts know of a container, carried in its sample. */
+export interface SampleExtras {
+  fs?: FsUsage;
+  /** log pattern matches since the last job */
+  logMatches?: Record<string, number>;
+  tcp?: TcpSummary;
+  posture?: Posture;
+}
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
 
 export function containerSample(
-  meta: ContainerMeta, sample: StatsSample | undefined, d: Derived | undefined, labelTags: string[], fs?: FsUsage,
-  logMatches?: Record<string, number>,
+  meta: ContainerMeta, sample: StatsSample | undefined, d: Derived | undefined, labelTags: string[], extras: SampleExtras = {},
 ): ContainerSample {
   const labels: Record<string, string> = {};
   for (const l of labelTags) if (meta.labels[l] !== undefined) labels[l] = meta.labels[l];
@@ -45,8 +55,12 @@ export function containerSample(
     out.blkio = { read: sample.blkio.readBytes, write: sample.blkio.writeBytes };
     out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
   }
+  const { fs, logMatches, tcp, posture } = extras;
   if (fs) out.fs = { usage: fs.usage, limit: fs.limit };
   if (logMatches) out.logMatches = logMatches;
+  // Socket counts are only current for a running container.
+  if (tcp && meta.state === 'running') out.tcp = { ...tcp };
+  if (posture) out.posture = { score: posture.score, critical: posture.failed.filter((f) => f.severity === 'critical').map((f) => f.id) };
   return out;
 }
 
@@ -56,6 +70,10 @@ export interface FeedSources {
   fsOf?: (id: string) => FsUsage | undefined;
   /** log pattern matches per container ID since the last call (the logs part) */
   takeLogMatches?: () => Map<string, Record<string, number>>;
+  /** TCP counts per container, from the network part's last pass */
+  tcpOf?: (id: string) => TcpSummary | undefined;
+  /** security posture per container (the posture part) */
+  postureOf?: (id: string) => Posture | undefined;
 }
 
 export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], sources: FeedSources = {}): SamplesInput {
@@ -64,8 +82,12 @@ export function samplesInput(c: CycleSamples, labelTags: string[], facts: Sample
     host: c.host,
     time: c.time,
     facts,
-    containers: c.containers.map((x) =>
-      containerSample(x.meta, x.sample, x.derived, labelTags, sources.fsOf?.(x.meta.id), matches?.get(x.meta.id))),
+    containers: c.containers.map((x) => containerSample(x.meta, x.sample, x.derived, labelTags, {
+      fs: sources.fsOf?.(x.meta.id),
+      logMatches: matches?.get(x.meta.id),
+      tcp: sources.tcpOf?.(x.meta.id),
+      posture: sources.postureOf?.(x.meta.id),
+    })),
   };
 }
 

@@ -19,7 +19,7 @@ export interface RunningCollector {
   cycles: EventEmitter<{ cycle: [CycleResult] }>;
   writer: InfluxWriter;
   events: DockerEventStream;
-  /** events, processes, disk, images, logs: those enabled */
+  /** events, processes, disk, images, logs, network, posture: those enabled */
   parts: CollectorParts;
   stop(): Promise<void>;
 }
@@ -40,12 +40,15 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   if (resume) events.seenAtResume(resume.keys);
   const parts = await startParts({ cfg, docker, writer, engine, events, registry, log });
   // The processor's feed: samples and events to the queue (queue.enabled), with the filesystem usage
-  // the disk part measured (exhaustion prediction) and the log lines matching each pattern (log error rate).
-  const { disk, logs } = parts;
+  // the disk part measured (exhaustion prediction), the log lines matching each pattern (log error rate),
+  // the TCP counts of the network part and the posture (their rules).
+  const { disk, logs, network, posture } = parts;
   const feed = cfg.queue.enabled
     ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), {
       fsOf: disk && ((id) => disk.fsOf(id)),
       takeLogMatches: logs && (() => logs.takeMatches()),
+      tcpOf: network && ((id) => network.tcpOf(id)),
+      postureOf: posture && ((id) => posture.postureOf(id)),
     })
     : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });

@@ -108,6 +108,22 @@ const CollectorSchema = z.strictObject({
   disk: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
   /** the host's images; also refreshed when Docker reports an image event */
   images: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
+  /** TCP states and UDP sockets of each container, and the service map, from /proc/<pid>/net under procRoot; every interval */
+  network: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** reading one container's socket tables stops after this long; its point then says incomplete=true */
+      budget: duration('100ms'),
+      /** peers kept per container on the service map; the rest are folded into one "(others)" node */
+      maxPeers: z.number().int().min(1).max(1000).default(20),
+      /** established connections per container looked at for the service map (state counts are always whole) */
+      maxConnections: z.number().int().min(100).max(10_000_000).default(65_536),
+      /** addresses of this Docker host besides its Docker networks' gateways (found by itself when the collector runs in the host's network) */
+      hostAddresses: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  /** each container's security posture (CIS Docker Benchmark runtime checks), written when it appears or changes */
+  posture: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   interval: duration('30s'),
   /** auto: cgroup files when readable, else the Docker API */
   statsSource: z.enum(['auto', 'cgroup', 'api']).default('auto'),
@@ -214,6 +230,18 @@ const ProcessorSchema = z.strictObject({
       anomaly: z.strictObject(fault('warning')).prefault({}),
       /** the trend reaches the limit within prediction.horizon */
       exhaustion: z.strictObject(fault('warning')).prefault({}),
+      /** CLOSE_WAIT sockets piling up (the application does not close connections its peers closed): at least min for `for` */
+      closeWait: z
+        .strictObject({ ...fault('warning'), min: z.number().int().min(1).default(20), for: durationOrZero('5m') })
+        .prefault({}),
+      /** TIME_WAIT sockets near the container's ephemeral port range: at least ratio x its size for `for` */
+      timeWait: z
+        .strictObject({ ...fault('warning'), ratio: z.number().gt(0).max(1).default(0.5), for: durationOrZero('1m') })
+        .prefault({}),
+      /** SYN_RECV surge: above the band the dynamic threshold learned for the container, and at least min */
+      synRecv: z.strictObject({ ...fault('warning'), min: z.number().int().min(1).default(20) }).prefault({}),
+      /** a running container has a critical security posture finding (off by default) */
+      posture: z.strictObject({ enabled: z.boolean().default(false), severity: severity.default('critical') }).prefault({}),
       /** matching log lines per minute above `rate`, averaged over `window` (counts from the collector's measurement) */
       logErrors: z
         .strictObject({

@@ -13,7 +13,8 @@ import { addSample, newMetricState } from './rollup.js';
 import { addTrendSample, fitTrend, type TrendOptions } from './predict.js';
 import { AlertBook, type Condition, type Transition } from './alerts.js';
 import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, trackLogErrors, noteOom } from './faults.js';
-import { staticConditions, deathConditions, sampleFaultConditions, logConditions, type SampleEval } from './rules.js';
+import { staticConditions, deathConditions, sampleFaultConditions, logConditions, tcpConditions, postureConditions, type SampleEval } from './rules.js';
+import { updateTcp } from './tcp.js';
 import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
 import { snapshotIdFor } from '../common/snapshot.js';
 import { PROCESSOR_METRICS, PROCESSOR_MEASUREMENT } from '../common/schema.js';
@@ -124,6 +125,7 @@ export class HostEngine {
       const restarted = this.updateInfo(c, sample, t);
       const ev = this.sampleMetrics(s, c, sample, t, restarted, out);
       if (cfg.faults.logErrors.enabled) trackLogErrors(c, sample.logMatches, t, cfg.faults.logErrors);
+      if (sample.tcp || c.tcp) updateTcp(c, sample.tcp, t, cfg.faults.synRecv.min, this.thresholdOpts);
       c.seen = t;
       out.samples++;
       const known = alerted.has(c.name);
@@ -132,6 +134,8 @@ export class HostEngine {
         ...sampleFaultConditions(c, ev, cfg.faults, cfg.prediction.horizon, known),
         ...deathConditions(c, cfg.faults, known),
         ...logConditions(c, cfg.faults),
+        ...tcpConditions(c, cfg.faults, known),
+        ...postureConditions(c, cfg.faults, known),
       ];
       const before = out.faults.length;
       this.finish(s, out, conds, t, continuous, c);
@@ -175,6 +179,8 @@ export class HostEngine {
     i.health = x.health ? { status: x.health.status, failingStreak: gauge(x.health.failingStreak) ?? null } : null;
     i.memLimit = gauge(x.mem?.limit) ?? i.memLimit;
     i.pidsLimit = gauge(x.pids?.limit) ?? i.pidsLimit;
+    if (x.posture) c.posture = { score: gauge(x.posture.score) ?? null, critical: x.posture.critical };
+    else if (c.posture) c.posture = null;
     return restarted;
   }
 

@@ -24,6 +24,11 @@ export const RULE = {
   anomaly: 'anomaly',
   /** exhaustion.<metric> */
   exhaustion: 'exhaustion',
+  tcpCloseWait: 'tcp_close_wait',
+  tcpTimeWait: 'tcp_time_wait',
+  tcpSynRecv: 'tcp_syn_recv',
+  /** a running container with a critical security posture finding */
+  postureCritical: 'posture_critical',
 } as const;
 
 export interface SampleEval {
@@ -207,4 +212,70 @@ export function logConditions(c: ContainerState, f: Faults, known = true): Condi
     value: logs.rate,
     forMs: 0,
   }];
+}
+
+/** TCP states: CLOSE_WAIT piling up, TIME_WAIT near the ephemeral port range, SYN_RECV surge. */
+export function tcpConditions(c: ContainerState, f: Faults, known = true): Condition[] {
+  const out: Condition[] = [];
+  const t = c.tcp;
+  if (!t && !known) return out;
+  if (f.closeWait.enabled) {
+    const n = t?.closeWait ?? null;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.tcpCloseWait,
+      active: n !== null && n >= f.closeWait.min,
+      severity: f.closeWait.severity,
+      summary: () => `${c.name} holds ${n ?? 'no'} connections in CLOSE_WAIT: its peers closed them and it did not`,
+      value: n,
+      forMs: f.closeWait.for,
+    });
+  }
+  if (f.timeWait.enabled) {
+    const n = t?.timeWait ?? null;
+    const range = t?.portRange ?? null;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.tcpTimeWait,
+      active: n !== null && range !== null && range > 0 && n >= f.timeWait.ratio * range,
+      severity: f.timeWait.severity,
+      summary: () => `${c.name} has ${n ?? 'no'} sockets in TIME_WAIT against ${range ?? '?'} ephemeral ports: new outbound connections may fail`,
+      value: n,
+      forMs: f.timeWait.for,
+    });
+  }
+  if (f.synRecv.enabled) {
+    const n = t?.synRecv ?? null;
+    push(out, known, {
+      ...base(c),
+      rule: RULE.tcpSynRecv,
+      active: !!t?.an,
+      severity: f.synRecv.severity,
+      summary: () => t?.an
+        ? `${c.name} has ${n} half-open connections (SYN_RECV), above its usual ${fmt(t.upper ?? 0)}`
+        : `${c.name} half-open connections back to usual (${n ?? 'n/a'})`,
+      value: n,
+      forMs: 0,
+    });
+  }
+  return out;
+}
+
+/** A running container with a critical posture finding. */
+export function postureConditions(c: ContainerState, f: Faults, known = true): Condition[] {
+  if (!f.posture.enabled) return [];
+  const critical = c.posture?.critical ?? [];
+  const out: Condition[] = [];
+  push(out, known, {
+    ...base(c),
+    rule: RULE.postureCritical,
+    active: c.state === 'running' && critical.length > 0,
+    severity: f.posture.severity,
+    summary: () => critical.length
+      ? `${c.name} runs with critical security findings: ${critical.join(', ')} (CIS Docker Benchmark, docker-bench-security numbering)`
+      : `${c.name} has no critical security finding now`,
+    value: c.posture?.score ?? null,
+    forMs: 0,
+  });
+  return out;
 }

@@ -77,6 +77,24 @@ export interface ContainerState {
   oom: { t: number; active: boolean } | null;
   /** log lines matching the logErrors pattern within its window, flat: [t0, n0, t1, n1, ...], and their rate per minute */
   logs: { w: number[]; rate: number } | null;
+  /** TCP counts of the last sample and the SYN_RECV detector (absent in states stored before they existed) */
+  tcp?: TcpState | null;
+  /** security posture of the last sample */
+  posture?: { score: number | null; critical: string[] } | null;
+}
+
+export interface TcpState {
+  /** counts of the last sample; null when it carried none (the container stopped) */
+  closeWait: number | null;
+  timeWait: number | null;
+  synRecv: number | null;
+  portRange: number | null;
+  /** SYN_RECV dynamic-threshold detector */
+  th?: ThresholdState;
+  /** a SYN_RECV surge was raised and the count has not come back into its band */
+  an: boolean;
+  /** the last SYN_RECV band's upper edge, for the alert text */
+  upper: number | null;
 }
 
 export interface AlertState {

@@ -18,6 +18,9 @@ const SPACE = 32;
 const COLON = 58;
 
 export const TCP_ESTABLISHED = 1;
+export const TCP_SYN_RECV = 3;
+export const TCP_TIME_WAIT = 6;
+export const TCP_CLOSE_WAIT = 8;
 export const TCP_LISTEN = 10;
 /** highest state code with a field of its own (TCP_CLOSING) */
 const LAST_STATE = 11;
@@ -242,4 +245,41 @@ export function scanUdp(b: Uint8Array, start: number, end: number, scan: SocketS
     if (p < nl && b[p] >= 48 && b[p] <= 57) scan.udp++;
     i = nl + 1;
   }
+}
+
+/** In-use counts of a network namespace's sockets, from /proc/<pid>/net/sockstat and sockstat6 (constant time to read). */
+export interface Sockstat {
+  tcp: number;
+  tcp6: number;
+  /** TIME_WAIT sockets of both families */
+  tw: number;
+  udp: number;
+  udp6: number;
+}
+
+/** "TCP: inuse 3 orphan 0 tw 0 ..." and "TCP6: inuse 5" lines into counts; undefined when a count is missing. */
+export function parseSockstat(v4: string, v6: string): Sockstat | undefined {
+  const num = (text: string, re: RegExp) => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  const s: Sockstat = {
+    tcp: num(v4, /^TCP: inuse (\d+)/m),
+    tw: num(v4, /^TCP: .*\btw (\d+)/m),
+    udp: num(v4, /^UDP: inuse (\d+)/m),
+    tcp6: num(v6, /^TCP6: inuse (\d+)/m),
+    udp6: num(v6, /^UDP6: inuse (\d+)/m),
+  };
+  return Object.values(s).every(Number.isFinite) ? s : undefined;
+}
+
+/**
+ * Which socket tables hold anything. Reading /proc/net/tcp walks the kernel's
+ * whole connection hash, shared by every namespace unless the host sets
+ * net.ipv4.tcp_child_ehash_entries, so an empty table is worth not reading.
+ * In-use counts cover listening and connected sockets (a SYN_RECV one hangs
+ * off its listener); TIME_WAIT is counted for both families together.
+ */
+export function tablesToRead(s: Sockstat): { tcp: boolean; tcp6: boolean; udp: boolean; udp6: boolean } {
+  return { tcp: s.tcp > 0 || s.tw > 0, tcp6: s.tcp6 > 0 || s.tw > 0, udp: s.udp > 0, udp6: s.udp6 > 0 };
 }

@@ -9,7 +9,7 @@
  * check says how (docs/security.md lists them).
  */
 import { POSTURE_SEVERITIES, type PostureSeverity } from '../../common/schema.js';
-import { parseImage } from '../container.js';
+import { parseImage } from '../imageref.js';
 
 /** The parts of GET /containers/{id}/json the checks read. */
 export interface PostureInput {

@@ -39,6 +39,10 @@ export const ContainerSampleSchema = z.object({
   fs: z.object({ usage: num, limit: num }).nullable().optional(),
   /** log lines matching each collector.logs pattern since the host's previous samples job; absent: logs not followed */
   logMatches: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** TCP sockets in some states and the size of the ephemeral port range, while it runs and its socket tables are read */
+  tcp: z.object({ established: num, synRecv: num, timeWait: num, closeWait: num, portRange: num }).nullable().optional(),
+  /** its security posture score and the IDs of its critical findings, when known */
+  posture: z.object({ score: num, critical: z.array(z.string().max(16)).max(64) }).nullable().optional(),
 });
 
 export const SamplesPayloadSchema = z.object({

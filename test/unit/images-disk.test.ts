@@ -73,7 +73,7 @@ describe('filesystem usage for exhaustion prediction', () => {
       command: '', networkMode: '', pid: 1, exitCode: 0, oomKilled: false, restartCount: 0, startedAt: 1, finishedAt: 0,
       hasHealthcheck: false, tty: false,
     };
-    expect(containerSample(meta, undefined, undefined, [], known.get('a')).fs).to.deep.equal({ usage: 100, limit: 1100 });
+    expect(containerSample(meta, undefined, undefined, [], { fs: known.get('a') }).fs).to.deep.equal({ usage: 100, limit: 1100 });
     expect(containerSample(meta, undefined, undefined, []).fs).to.equal(undefined);
   });
 });
