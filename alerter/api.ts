@@ -1,6 +1,6 @@
 /**
  * The alerter's HTTP API (express): health, Prometheus metrics, alerts and
- * acknowledgements, silences, snapshots, recovery runs. Everything but
+ * acknowledgements, silences, snapshots, recovery runs, the service map. Everything but
  * /healthz and /readyz needs `Authorization: Bearer <alerter.api.token>`;
  * bodies are validated and a 400 says what is wrong.
  */
@@ -18,6 +18,7 @@ import { MatcherSchema } from '../common/config-alerter.js';
 import { formatMatcher } from '../common/matchers.js';
 import { issueList } from '../common/validation.js';
 import { readSnapshot } from '../common/snapshot.js';
+import { readServiceMap } from './servicemap.js';
 import type { AlertStore } from './store/alerts.js';
 import type { SilenceStore } from './store/silences.js';
 import type { AlerterMetrics } from './metrics.js';
@@ -201,6 +202,25 @@ export function apiApp(d: ApiDeps): express.Express {
     const s = await readSnapshot(d.query, String(req.params.id));
     if (!s) return res.status(404).json({ error: 'no such snapshot' });
     res.json(s);
+  }));
+
+  app.get('/api/service-map', wrap(async (req, res) => {
+    const q = z.object({
+      host: z.string().min(1).max(253).optional(),
+      /** edges written within this long before now */
+      window: z.string().default('2m').transform((v, ctx) => {
+        try {
+          const ms = parseDuration(v);
+          if (ms >= 1000 && ms <= 86_400_000) return ms;
+        } catch {
+          /* reported below */
+        }
+        ctx.addIssue({ code: 'custom', message: 'a duration from 1s to 1d, e.g. 2m' });
+        return z.NEVER;
+      }),
+    }).safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error);
+    res.json(await readServiceMap(d.query, { host: q.data.host, windowMs: q.data.window }));
   }));
 
   app.get('/api/recovery-runs', wrap(async (req, res) => {

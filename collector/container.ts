@@ -11,6 +11,8 @@ export interface NetFacts {
   addresses: string[];
   /** the gateways of its networks: addresses of the Docker host */
   gateways: string[];
+  /** its IPv4 networks as address/prefix length, e.g. 172.17.0.2/16 */
+  subnets: string[];
   /** TCP ports of the host published to it */
   published: number[];
   /** its ephemeral port range (net.ipv4.ip_local_port_range), first and last */
@@ -93,6 +95,7 @@ function netFacts(i: Docker.ContainerInspectInfo): NetFacts {
   return {
     addresses: nets.flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter(Boolean),
     gateways: [...new Set(nets.flatMap((n) => [n.Gateway, n.IPv6Gateway ?? '']).filter(Boolean))],
+    subnets: nets.filter((n) => n.IPAddress && n.IPPrefixLen).map((n) => `${n.IPAddress}/${n.IPPrefixLen}`),
     published: [...published].sort((a, b) => a - b),
     portRange: portRange((i.HostConfig as { Sysctls?: Record<string, string> } | undefined)?.Sysctls),
   };

@@ -13,6 +13,7 @@ import { scanTcp, scanUdp, parseSockstat, tablesToRead, type SocketScan } from '
 
 const FILES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
 const STAT_FILES = ['sockstat', 'sockstat6'] as const;
+/** The kernel gives a page per read; more room costs nothing and serves files that give more. */
 const CHUNK = 256 * 1024;
 
 export type ReadOutcome =
@@ -61,11 +62,18 @@ export class NetnsReader {
     return h;
   }
 
-  /** Reads one file from its start into scan: the bytes read, or -1 when the deadline (performance.now() ms) passed first. */
+  /**
+   * Reads one file from its start into scan: the bytes read, or -1 when the
+   * deadline (performance.now() ms) passed with more left to read. The kernel
+   * hands these files over a page at a time, so the deadline is looked at
+   * after each page; once past it, one more read tells a finished table (end
+   * of file) from a cut one.
+   */
   private readFile(fd: number, kind: (typeof FILES)[number], scan: SocketScan, deadline: number): number {
     const buf = this.buf;
     let pos = 0;
     let have = 0;
+    let late = false;
     for (;;) {
       const n = fs.readSync(fd, buf, have, CHUNK, pos);
       if (n === 0) return pos;
@@ -75,8 +83,8 @@ export class NetnsReader {
       have = end - rest;
       if (have) buf.copyWithin(0, rest, end);
       if (have > 4096) return pos; // not a socket table: stop rather than grow
-      // A short read means the end is next: only a full chunk leaves more to read.
-      if (n === CHUNK && performance.now() > deadline) return -1;
+      if (late) return -1;
+      late = performance.now() > deadline;
     }
   }
 
@@ -118,7 +126,6 @@ export class NetnsReader {
           this.tables.skipped++;
           continue;
         }
-        if (performance.now() > deadline) return 'cut';
         this.tables.read++;
         const n = this.readFile(fd, FILES[i], scan, deadline);
         if (n < 0) return 'cut';

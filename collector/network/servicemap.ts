@@ -4,6 +4,10 @@
  * networks, and ports published on this host), to the host itself, or to
  * "outside" (every other address, one node: no series per peer IP).
  *
+ * An address on a Docker network that no listed container has belongs to a
+ * container started since the last list: its connections wait for the next
+ * pass rather than being drawn as from the outside.
+ *
  * A connection is counted once: by the container that opened it (its local
  * port is not one it listens on), or, when the peer is not a container read
  * this cycle (the host, the outside), by the container that accepted it.
@@ -24,6 +28,8 @@ export interface AddressIndex {
   published: Map<number, string>;
   /** the host's node name */
   hostNode: string;
+  /** IPv4 Docker networks as [first address key, size]: an unknown address there is a container not listed yet */
+  subnets: Array<[number, number]>;
 }
 
 /** What the index needs of a container. */
@@ -35,12 +41,15 @@ export interface IndexedContainer {
   gateways: string[];
   /** TCP host ports published to it */
   published: number[];
+  /** its IPv4 networks as address/prefix length */
+  subnets?: string[];
 }
 
 export const hostNode = (engineHost: string) => SERVICE_NODE.hostPrefix + engineHost;
 
 export function addressIndex(containers: IndexedContainer[], hostAddresses: string[], engineHost: string): AddressIndex {
-  const idx: AddressIndex = { containers: new Map(), host: new Set(), published: new Map(), hostNode: hostNode(engineHost) };
+  const idx: AddressIndex = { containers: new Map(), host: new Set(), published: new Map(), hostNode: hostNode(engineHost), subnets: [] };
+  const nets = new Set<string>();
   for (const a of hostAddresses) {
     const k = ipKey(a);
     if (k !== undefined) idx.host.add(k);
@@ -55,6 +64,16 @@ export function addressIndex(containers: IndexedContainer[], hostAddresses: stri
       if (k !== undefined) idx.containers.set(k, c.name);
     }
     for (const p of c.published) if (!idx.published.has(p)) idx.published.set(p, c.name);
+    for (const n of c.subnets ?? []) {
+      const [ip, len] = n.split('/');
+      const k = ipKey(ip);
+      const bits = Number(len);
+      if (typeof k !== 'number' || !(bits >= 8 && bits <= 32)) continue;
+      const size = 2 ** (32 - bits);
+      const first = Math.floor(k / size) * size;
+      if (!nets.has(`${first}/${size}`)) idx.subnets.push([first, size]);
+      nets.add(`${first}/${size}`);
+    }
   }
   return idx;
 }
@@ -86,10 +105,12 @@ interface PeerAgg {
   ports: Map<number, number>;
 }
 
-function resolve(idx: AddressIndex, key: AddressKey, outboundPort: number | undefined): string {
+/** The peer's node; undefined for an address on a Docker network that no listed container has (one started since the list). */
+function resolve(idx: AddressIndex, key: AddressKey, outboundPort: number | undefined): string | undefined {
   const c = idx.containers.get(key);
   if (c !== undefined) return c;
   if (idx.host.has(key)) return (outboundPort !== undefined && idx.published.get(outboundPort)) || idx.hostNode;
+  if (typeof key === 'number') for (const [first, size] of idx.subnets) if (key >= first && key < first + size) return undefined;
   return SERVICE_NODE.outside;
 }
 
@@ -103,7 +124,7 @@ function peersOf(c: ScannedContainer, idx: AddressIndex, scanned: Set<string>, m
   for (let i = 0; i < s.established; i++) {
     const inbound = s.listening.has(s.localPort[i]);
     const peer = resolve(idx, s.remoteKey(i), inbound ? undefined : s.remotePort[i]);
-    if (peer === c.name) continue;
+    if (peer === undefined || peer === c.name) continue;
     // The peer container reports this connection as one it opened.
     if (inbound && scanned.has(peer)) continue;
     const key = (inbound ? '<' : '>') + peer;

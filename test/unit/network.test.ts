@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { SocketScan, scanTcp, scanUdp, ipKey, ipv6Key } from '../../collector/network/procnet.js';
+import { SocketScan, scanTcp, scanUdp, ipKey, ipv6Key, parseSockstat, tablesToRead } from '../../collector/network/procnet.js';
 import { addressIndex, serviceEdges, hostNode, type ScannedContainer } from '../../collector/network/servicemap.js';
 import { netstatCounts, netstatLine, edgeLines } from '../../collector/network/lines.js';
 import { SERVICE_NODE } from '../../common/schema.js';
@@ -75,6 +75,16 @@ describe('socket tables (/proc/<pid>/net/tcp, tcp6, udp, udp6)', () => {
     expect(s.sockets).to.equal(1);
   });
 
+  it('sockstat says which tables hold sockets (recorded beside netns/)', () => {
+    const s = parseSockstat(file('netns', 'sockstat').toString(), file('netns', 'sockstat6').toString())!;
+    expect(s).to.deep.equal({ tcp: 3, tw: 0, udp: 3, tcp6: 5, udp6: 2 });
+    expect(tablesToRead(s)).to.deep.equal({ tcp: true, tcp6: true, udp: true, udp6: true });
+    // An idle namespace: nothing to read. TIME_WAIT, counted for both families together, makes both tcp tables worth reading.
+    expect(tablesToRead({ tcp: 0, tw: 0, udp: 0, tcp6: 0, udp6: 0 })).to.deep.equal({ tcp: false, tcp6: false, udp: false, udp6: false });
+    expect(tablesToRead({ tcp: 0, tw: 2, udp: 0, tcp6: 1, udp6: 0 })).to.deep.equal({ tcp: true, tcp6: true, udp: false, udp6: false });
+    expect(parseSockstat('sockets: used 1\n', '')).to.equal(undefined);
+  });
+
   it('address keys: IPv4, IPv6 in any notation, IPv4-mapped IPv6 as IPv4', () => {
     expect(ipKey('10.104.255.3')).to.equal(0x0a68ff03);
     expect(ipKey('::ffff:10.104.255.3')).to.equal(0x0a68ff03);
@@ -103,6 +113,11 @@ describe('service map', () => {
     // cli known but not read (stopped between list and read): still counted once, as from cli.
     const again = serviceEdges([{ name: 'srv', scan: scanFolder('srv') }], addressIndex([srv, cli], [], 'h1'), opts);
     expect(again).to.deep.equal([{ source: 'cli', target: 'srv', connections: 5, ports: '9000' }]);
+  });
+
+  it('an unknown address on a Docker network is a container not listed yet: left for the next pass, not drawn as outside', () => {
+    const idx = addressIndex([{ ...srv, subnets: ['10.104.255.2/24'] }], [], 'h1');
+    expect(serviceEdges([{ name: 'srv', scan: scanFolder('srv') }], idx, opts)).to.deep.equal([]);
   });
 
   it('the host: a gateway address, and a port published on it maps to its container', () => {
