@@ -1,4 +1,4 @@
-/** Container detail: one or more containers' resources, events, logs, processes, filesystem and faults. */
+/** Container detail: one or more containers' resources, network, events, logs, processes, filesystem, security and faults. */
 import {
   MEASUREMENT as M, TAG, PROCESS_FIELDS as P, MOUNT_FIELDS as MF, DISK_FIELDS, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT,
   PREDICTION_FIELDS as PF, SNAPSHOT_FIELDS as SF,
@@ -13,6 +13,7 @@ import {
   eventsTarget, logsTarget, logMatchesTarget, alertsTarget, snapshotsTarget, recoveryTarget, alertAnnotation, eventAnnotation, recoveryAnnotation,
   ALERT_MAPPINGS, ALERT_CELLS, LOG_MAPPINGS, LOG_CELLS, STATE_MAPPINGS, stateCells, jsonCells,
 } from '../lib/records.js';
+import { tcpStatesPanel, peersPanel, posturePanel } from '../lib/network.js';
 import { UID } from '../lib/links.js';
 import type { Dashboard } from '../lib/model.js';
 
@@ -41,6 +42,9 @@ export function container(): Dashboard {
       { format: 'table', expect: { columns: [TAG.containerName, PT.metric, 'value', 'limit', 'slope', 'eta_h'], source: 'prediction' } })],
     transformations: [organize({ exclude: ['Time'], rename: { eta_h: 'eta (h)', slope: 'slope (per s)' } })],
   }));
+
+  l.row('Network');
+  l.add(tcpStatesPanel(16, 8), peersPanel(8, 8));
 
   l.row('Events and logs');
   l.add(
@@ -88,6 +92,9 @@ export function container(): Dashboard {
     }),
   );
 
+  l.row('Security');
+  l.add(posturePanel(24, 5));
+
   l.row('Faults');
   l.add(
     table({ title: 'Alerts', w: 12, h: 9, targets: [alertsTarget('A', 200, true)], mappings: ALERT_MAPPINGS, overrides: ALERT_CELLS }),
@@ -103,7 +110,7 @@ export function container(): Dashboard {
   return dashboard({
     uid: UID.container,
     title: 'Shipwatch / Container',
-    description: 'One or more containers in detail: resources with their rolled average and learned band, events, logs, processes, filesystem and faults.',
+    description: 'One or more containers in detail: resources with their rolled average and learned band, TCP states and peers, events, logs, processes, filesystem, security posture and faults.',
     variables: [hostVar(), containerVar(), networkVar(), deviceVar(), rollupRpVar()],
     annotations: [alertAnnotation(true), eventAnnotation(), recoveryAnnotation()],
     layout: l,

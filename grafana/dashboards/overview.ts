@@ -1,4 +1,4 @@
-/** Overview: every container at a glance, the busiest ones, and what happened lately. */
+/** Overview: every container at a glance, the busiest ones, the service map, containers at risk, and what happened lately. */
 import { MEASUREMENT as M, TAG, TAG_VALUE, CPU_FIELDS, MEM_FIELDS, STATUS_FIELDS, HEALTH_FIELDS } from '../../common/schema.js';
 import { dashboard, Layout, table, bars, piechart, stat, target } from '../lib/build.js';
 import { ident as q, and, eq, matchVar, TIME_FILTER, INTERVAL, atRangeEnd, WINDOW } from '../lib/influxql.js';
@@ -7,6 +7,7 @@ import {
   JOIN_PER_CONTAINER, ORDER_CONTAINER_COLUMNS, CONTAINER_ROW_LINK, RENAMED_ROW_LINK,
 } from '../lib/containers.js';
 import { eventsTarget, alertsTarget, recoveryTarget, ALERT_MAPPINGS, ALERT_CELLS, STATE_MAPPINGS, stateCells } from '../lib/records.js';
+import { serviceMapPanel, fleetMapPanel, atRiskPanel } from '../lib/network.js';
 import { UID } from '../lib/links.js';
 import type { Dashboard } from '../lib/model.js';
 
@@ -83,6 +84,9 @@ export function overview(): Dashboard {
     }),
   );
 
+  l.row('Network and security');
+  l.add(serviceMapPanel(12, 12), fleetMapPanel(12, 12), atRiskPanel(24, 8));
+
   l.row('Recently');
   l.add(
     table({
@@ -106,7 +110,7 @@ export function overview(): Dashboard {
   return dashboard({
     uid: UID.overview,
     title: 'Shipwatch / Overview',
-    description: 'Every container on the monitored Docker hosts: state, usage, the busiest ones, recent events and alerts.',
+    description: 'Every container on the monitored Docker hosts: state, usage, the busiest ones, who talks to whom, containers at risk, recent events and alerts.',
     variables: [hostVar(), networkVar()],
     layout: l,
   });

@@ -124,6 +124,20 @@ export function piechart(c: Common): PanelSpec {
   });
 }
 
+/**
+ * Grafana's Node Graph. It takes a frame with `id`, `source` and `target`
+ * fields (and `mainstat`, `secondarystat`) as the edges and draws the nodes
+ * from them; field names are matched without regard to case.
+ */
+export function nodeGraph(c: Common): PanelSpec {
+  return base('nodeGraph', c, fieldConfig(c), {
+    nodes: { mainStatUnit: c.unit ?? 'none' },
+    edges: { mainStatUnit: c.unit ?? 'none' },
+    zoomMode: 'cooperative',
+    layoutAlgorithm: 'layered',
+  });
+}
+
 export function text(title: string, content: string, w = 24, h = 3): PanelSpec {
   return {
     type: 'text', title, w, h,

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import type Docker from 'dockerode';
 import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually, TEST_LABEL } from '../helpers/services.js';
-import { allQueries, interpolate, type Interpolation, type QueryCase, type VarValue } from '../helpers/grafana.js';
+import { allQueries, allPanels, interpolate, type Interpolation, type QueryCase, type VarValue } from '../helpers/grafana.js';
 import { createLogger } from '../../common/log.js';
 import { ident, type InfluxQL, type Series } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
@@ -57,7 +57,10 @@ describe('dashboard queries on data the collector and processor wrote', function
   const db = 'test_dashboards';
   const host = `sw-dash-${process.pid}`;
   // A dot in a name: multi-value variables must be regex-escaped as Grafana does.
-  const names = { busy: `${run}-busy.web`, idle: `${run}-idle`, sick: `${run}-sick`, vol: `${run}-vol`, once: `${run}-once` };
+  const names = {
+    busy: `${run}-busy.web`, idle: `${run}-idle`, sick: `${run}-sick`, vol: `${run}-vol`, once: `${run}-once`, srv: `${run}-srv`, cli: `${run}-cli`,
+    hostnet: `${run}-hostnet`,
+  };
   let d: Docker;
   let q: InfluxQL;
   let collector: RunningCollector | undefined;
@@ -88,6 +91,12 @@ describe('dashboard queries on data the collector and processor wrote', function
       name: names.vol, Image: services().testImage, Cmd: ['sleep', '3600'], Labels: { [TEST_LABEL]: run }, Volumes: { '/data': {} },
     });
     await vol.start();
+    // Two containers with connections between them, for the service map and the TCP states.
+    const srv = await runContainer(d, run, { name: names.srv, cmd: ['sh', '-c', 'nc -ll -p 9000 -e sleep 3600 & sleep 3600'] });
+    const ip = (await srv.inspect()).NetworkSettings.Networks.bridge.IPAddress;
+    await runContainer(d, run, { name: names.cli, cmd: ['sh', '-c', `sleep 1; for i in 1 2 3; do sleep 3600 | nc ${ip} 9000 & done; sleep 3600`] });
+    // A risky one: the host's network namespace (CIS 5.9, high).
+    await runContainer(d, run, { name: names.hostnet, network: 'host', cmd: ['sleep', '3600'] });
 
     const cfg = testConfig(db, {
       host,
@@ -117,6 +126,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     const sources: Array<[string, string]> = [
       [ident(M.process), ours], [ident(M.mount), ours], [ident(M.diskUsage), ours], [ident(M.image), ''],
       [ident(M.log), ours], [ident(M.health), ours], [ident(M.event), `AND ${ident(TAG.containerName)} = '${names.once}'`],
+      [ident(M.netstat), ours], [ident(M.posture), ours], [ident(M.serviceEdge), `AND ${ident(TAG.source)} = '${names.cli}'`],
       [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollupHistory)}`, ours], [ident(PM.rollup), ours], [ident(PM.threshold), ours],
       [ident(PM.alerts), ours], [ident(PM.snapshot), ours], [ident(PM.prediction), ours],
     ];
@@ -162,7 +172,7 @@ describe('dashboard queries on data the collector and processor wrote', function
 
   const everything = new Set<Source>([
     'metrics', 'status', 'info', 'events', 'logs', 'processes', 'mounts', 'disk', 'images', 'rollup', 'threshold', 'prediction', 'alerts', 'snapshots',
-    'notifications', 'recovery',
+    'notifications', 'recovery', 'netstat', 'edges', 'posture',
   ]);
   const vars = (container: VarValue): Record<string, VarValue> => ({
     host: [host], container, network: 'total', device: 'total', severity: { all: true },
@@ -200,6 +210,27 @@ describe('dashboard queries on data the collector and processor wrote', function
     const rows = (await q.rows(interpolate(top.query, top.dashboard.templating.list, o))).filter((r) => Object.values(names).includes(String(r.container_name)));
     rows.sort((a, b) => Number(b.cpu) - Number(a.cpu));
     expect(rows[0].container_name).to.equal(names.busy);
+  });
+
+  it('the service map gives the Node Graph its edge frame (id, source, target, mainstat); containers at risk has the host-network one', async () => {
+    const now = Date.now();
+    const o: Interpolation = { vars: vars(Object.values(names)), from: now - 3_600_000, to: now + 1000, timeForm: 'relative', relative: '1h', interval: '10s' };
+    const panel = (title: string) => allQueries().find((c) => c.dashboard.uid === 'shipwatch-overview' && c.where === title)!;
+    const map = panel('Service map / edges');
+    const rows = await q.rows(interpolate(map.query, map.dashboard.templating.list, o));
+    const edge = rows.find((r) => r.source === names.cli);
+    expect(edge, JSON.stringify(rows)).to.deep.include({ edge: `${names.cli}->${names.srv}`, target: names.srv, mainstat: 3, secondarystat: '9000' });
+    // The panel's transformation renames the edge tag to the id field the Node Graph needs.
+    const p = allPanels(map.dashboard).find((x) => x.title === 'Service map')!;
+    expect(p.type).to.equal('nodeGraph');
+    expect(p.targets![0].refId).to.equal('edges');
+    expect(p.transformations).to.deep.include({ id: 'organize', options: { excludeByName: { Time: true }, indexByName: {}, renameByName: { edge: 'id' } } });
+    const fleet = panel('Service map, whole fleet / edges');
+    expect((await q.rows(interpolate(fleet.query, fleet.dashboard.templating.list, o))).find((r) => r.source === names.cli)).to.deep.include({ mainstat: 3 });
+    const risk = panel('Containers at risk / A');
+    const atRisk = (await q.rows(interpolate(risk.query, risk.dashboard.templating.list, o))).filter((r) => Number(r.critical) > 0 || Number(r.high) > 0);
+    expect(atRisk.map((r) => r.container_name)).to.include(names.hostnet);
+    expect(String(atRisk.find((r) => r.container_name === names.hostnet)!.failed).split(',')).to.include('5.9');
   });
 });
 

@@ -57,10 +57,10 @@ describe('Grafana dashboards', () => {
     for (const d of loaded) {
       expect(dashboardSchema(d), `${d.uid}: ${ajv.errorsText(dashboardSchema.errors)}`).to.equal(true);
       for (const p of allPanels(d)) {
-        const options = ajv.getSchema(`${p.type}.jsonschema.json#/definitions/Options`);
+        const options = ajv.getSchema(`${p.type.toLowerCase()}.jsonschema.json#/definitions/Options`);
         expect(options, `no schema for panel type ${p.type}`).to.not.equal(undefined);
         expect(options!(p.options), `${d.uid} / ${p.title} options: ${ajv.errorsText(options!.errors)}`).to.equal(true);
-        const custom = ajv.getSchema(`${p.type}.jsonschema.json#/definitions/FieldConfig`);
+        const custom = ajv.getSchema(`${p.type.toLowerCase()}.jsonschema.json#/definitions/FieldConfig`);
         if (custom && p.fieldConfig.defaults.custom) {
           expect(custom(p.fieldConfig.defaults.custom), `${d.uid} / ${p.title} field config: ${ajv.errorsText(custom.errors)}`).to.equal(true);
         }
