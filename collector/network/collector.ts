@@ -21,7 +21,7 @@ import { DEFAULT_PORT_RANGE } from '../container.js';
 import type { EngineInfo } from '../../common/docker.js';
 import { ContainerSeries } from '../points.js';
 import { SocketScan, TCP_ESTABLISHED, TCP_SYN_RECV, TCP_TIME_WAIT, TCP_CLOSE_WAIT } from './procnet.js';
-import { NetnsReader } from './reader.js';
+import { NetnsReader, type ReadOutcome } from './reader.js';
 import { addressIndex, serviceEdges, type ScannedContainer } from './servicemap.js';
 import { netstatLine, edgeLines } from './lines.js';
 
@@ -51,6 +51,8 @@ export interface NetworkPass {
   cut: number;
   edges: number;
   tookMs: number;
+  /** each container in the order read: how long it took and when it was done, ms since the pass began */
+  reads: Array<{ name: string; ms: number; doneAt: number; outcome: ReadOutcome }>;
 }
 
 /** Server ports listed per edge. */
@@ -115,6 +117,7 @@ export class NetworkCollector {
     running.sort((a, b) => (this.took.get(a.id) ?? 0) - (this.took.get(b.id) ?? 0));
     const lines: string[] = [];
     const scanned: ScannedContainer[] = [];
+    const reads: NetworkPass['reads'] = [];
     const seen = new Set<string>();
     let cut = 0;
     let gone = 0;
@@ -127,6 +130,7 @@ export class NetworkCollector {
       const outcome = this.reader.read(c.id, c.pid, scan, this.opts.budget);
       const t1 = performance.now();
       this.took.set(c.id, t1 - t0);
+      reads.push({ name: c.name, ms: t1 - t0, doneAt: t1 - started, outcome });
       if (outcome === 'gone') {
         gone++;
         this.latest.delete(c.id);
@@ -173,7 +177,7 @@ export class NetworkCollector {
     edgeLines(this.engine.host, edges, time, lines);
     this.sink.write(lines);
     await this.sink.flush();
-    return { read: scanned.length, cut, edges: edges.length, tookMs: performance.now() - started };
+    return { read: scanned.length, cut, edges: edges.length, tookMs: performance.now() - started, reads };
   }
 
   close(): void {

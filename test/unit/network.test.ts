@@ -168,3 +168,24 @@ describe('service map', () => {
     ]);
   });
 });
+
+describe('service map JSON (GET /api/service-map)', () => {
+  it('qualifies container nodes by host, keeps one outside node, sums connections per node', async () => {
+    const { assembleServiceMap } = await import('../../alerter/servicemap.js');
+    const map = assembleServiceMap([
+      { host: 'host1', source: 'api', target: 'db', connections: 12, ports: '5432' },
+      { host: 'host1', source: '(outside)', target: 'api', connections: 3, ports: '8080' },
+      { host: 'host2', source: 'api', target: '(outside)', connections: 1, ports: '443,80' },
+      { host: 'host2', source: 'host:host2', target: 'api', connections: 2, ports: '' },
+    ]);
+    expect(map.hosts).to.deep.equal(['host1', 'host2']);
+    expect(map.nodes.map((n) => [n.id, n.kind, n.connectionsIn, n.connectionsOut])).to.deep.equal([
+      ['(outside)', 'outside', 1, 3], ['host1/api', 'container', 3, 12], ['host1/db', 'container', 12, 0], ['host2/api', 'container', 2, 1],
+      ['host:host2', 'host', 0, 2],
+    ]);
+    expect(map.edges.find((e) => e.source === 'host1/api')).to.deep.equal(
+      { id: 'host1/api->host1/db', host: 'host1', source: 'host1/api', target: 'host1/db', connections: 12, ports: [5432] },
+    );
+    expect(map.edges.find((e) => e.source === 'host2/api')!.ports).to.deep.equal([443, 80]);
+  });
+});
