@@ -15,6 +15,7 @@ import { literal, type InfluxQL } from '../common/influx/query.js';
 import { startCollectorParts } from '../collector/service.js';
 import { MEASUREMENT, STATUS_FIELDS } from '../common/schema.js';
 import { parseRfc3339Nano } from '../collector/nstime.js';
+import { median } from './measure.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,10 +27,6 @@ const KILLS = Number(args.kills);
 const SPACING = Number(args.spacing);
 const DB = 'bench_events';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 /** Polls until the query returns a row; resolves with the wall time it was first seen. */

@@ -18,7 +18,7 @@ import { DEFAULTS } from '../common/config.js';
 import { mapLimit } from '../common/pool.js';
 import { ContainerRegistry } from '../collector/registry.js';
 import { NetworkCollector, type NetworkPass } from '../collector/network/collector.js';
-import type { ContainerMeta } from '../collector/container.js';
+import { median, cpuMs } from './measure.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,14 +31,6 @@ const N = Number(args.containers);
 const SOCKETS = Number(args.sockets);
 const CYCLES = Number(args.cycles);
 const log = createLogger('bench', 'warn');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
