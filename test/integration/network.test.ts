@@ -95,7 +95,7 @@ describe('TCP states, service map and posture of real containers', function () {
       HostConfig: { Binds: [`${sockPath}:/var/run/docker.sock`] },
     });
     await sock.start();
-    // Created only: this kernel refuses a privileged container's capability set, so it never starts here.
+    // Created only: kernels that withhold a capability from the engine refuse to start a privileged container; its posture is judged all the same.
     await d.createContainer({ name: names.priv, Image: env.testImage, Cmd: ['sleep', '3600'], Labels: { [TEST_LABEL]: run }, HostConfig: { Privileged: true } });
     const many = await runContainer(d, run, { name: names.many, cmd: ['sleep', '3600'] });
     held = await holdConnections((await many.inspect()).State.Pid, 3000);
