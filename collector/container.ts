@@ -127,6 +127,6 @@ export function fromInspect(i: Docker.ContainerInspectInfo): ContainerMeta {
     hasHealthcheck: !!i.Config?.Healthcheck && !(i.Config.Healthcheck.Test?.[0] === 'NONE'),
     tty: !!i.Config?.Tty,
     net: netFacts(i),
-    security: postureInput(i as never),
+    security: postureInput(i),
   };
 }

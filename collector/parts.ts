@@ -4,6 +4,8 @@
  * service map), security posture. Each starts only when enabled and has its
  * own schedule, so none of them delays the metrics cycle.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
@@ -27,8 +29,6 @@ import { LogCollector } from './logs/collector.js';
 import { NetworkCollector } from './network/collector.js';
 import { PostureCollector } from './posture/collector.js';
 import { engineSecurity, type EngineSecurity } from './posture/checks.js';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 
 const IMAGE_EVENT_ACTIONS = ['pull', 'tag', 'untag', 'delete', 'import', 'load'];
 
