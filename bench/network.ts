@@ -57,7 +57,7 @@ async function main() {
       // One part per container list, as in production: each keeps its files open and learns the read order.
       const withBig = new NetworkCollector(() => ours, sink, { host: 'bench', serverVersion: 'bench' }, opts, log);
       const without = new NetworkCollector(() => others, sink, { host: 'bench', serverVersion: 'bench' }, opts, log);
-      const res = { listener: [] as number[], idle: [] as number[], big: [] as number[], doneWith: [] as number[], doneWithout: [] as number[], cpuPerPass: [] as number[], cut: 0 };
+      const res = { listener: [] as number[], idle: [] as number[], big: [] as number[], doneWith: [] as number[], doneWithout: [] as number[], cpuPerPass: [] as number[], cut: 0, last: 0 };
       const othersDone = (p: NetworkPass) => Math.max(...p.reads.filter((r) => r.name !== bigName).map((r) => r.doneAt));
       for (let i = 0; i < CYCLES + 2; i++) {
         const c0 = cpuMs();
@@ -74,13 +74,15 @@ async function main() {
         res.idle.push(median(ms('idle')));
         res.big.push(ms('big')[0]);
         res.cut += a.cut;
+        if (a.reads[a.reads.length - 1].name === bigName) res.last++;
       }
       withBig.close();
       without.close();
       const load = loadavg().map(f2).join(' ');
       console.log(
         `network: per container and pass ${f2(median(res.listener))} ms with a listening socket, ${f2(median(res.idle))} ms without sockets; ` +
-          `${held.sockets} sockets ${f1(median(res.big))} ms (${res.cut ? `cut at the ${DEFAULTS.collector.network.budget} ms budget in ${res.cut} passes` : 'complete'}); ` +
+          `${held.sockets} sockets ${f1(median(res.big))} ms (${res.cut ? `cut at the ${DEFAULTS.collector.network.budget} ms budget in ${res.cut} passes` : 'complete'}, ` +
+          `read last in ${res.last} of ${CYCLES} passes); ` +
           `the other ${others.length} read by ${f1(median(res.doneWith))} ms with it vs ${f1(median(res.doneWithout))} ms without; ` +
           `pass CPU ${f1(median(res.cpuPerPass))} ms (median of ${CYCLES}, shipped defaults, load ${load})`,
       );
