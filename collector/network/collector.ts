@@ -1,11 +1,11 @@
 /**
  * The network part: each running container's TCP states and UDP sockets
  * (docker_container_netstat) and the host's service map (docker_service_edge),
- * on its own schedule so the metrics cycle never waits for it. Containers are
- * read one after another, cheapest last time first, each within a time
- * budget: a container with a huge socket table is read last and cut short
- * rather than delaying the others, and the event loop gets a turn between
- * containers.
+ * on its own schedule so the metrics cycle never waits for it. Every
+ * container's in-use counts are read first (constant time each); then the
+ * tables, fewest sockets first, each within a time budget: a container with
+ * a huge socket table is read last and cut short rather than delaying the
+ * others, and the event loop gets a turn between containers.
  */
 import { readlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -76,8 +76,6 @@ function ownHostAddresses(procRoot: string): string[] {
 export class NetworkCollector {
   private readonly reader: NetnsReader;
   private readonly scans = new Map<string, SocketScan>();
-  /** how long each container's read took last time: cheapest first */
-  private readonly took = new Map<string, number>();
   private readonly latest = new Map<string, TcpSummary>();
   private readonly keys = new Map<string, { meta: ContainerMeta; key: string }>();
   private readonly cutWarned = new Set<string>();
@@ -114,7 +112,8 @@ export class NetworkCollector {
     const started = performance.now();
     const all = this.containers();
     const running = all.filter((c) => c.state === 'running' && ownNetns(c));
-    running.sort((a, b) => (this.took.get(a.id) ?? 0) - (this.took.get(b.id) ?? 0));
+    const probed = running.map((c) => ({ c, probe: this.reader.probe(c.id, c.pid) }));
+    probed.sort((a, b) => (a.probe?.sockets ?? 0) - (b.probe?.sockets ?? 0));
     const lines: string[] = [];
     const scanned: ScannedContainer[] = [];
     const reads: NetworkPass['reads'] = [];
@@ -122,14 +121,13 @@ export class NetworkCollector {
     let cut = 0;
     let gone = 0;
     let slice = performance.now();
-    for (const c of running) {
+    for (const { c, probe } of probed) {
       seen.add(c.id);
       let scan = this.scans.get(c.id);
       if (!scan) this.scans.set(c.id, (scan = new SocketScan(this.opts.maxConnections)));
       const t0 = performance.now();
-      const outcome = this.reader.read(c.id, c.pid, scan, this.opts.budget);
+      const outcome = probe ? this.reader.read(c.id, c.pid, scan, this.opts.budget, probe) : 'gone';
       const t1 = performance.now();
-      this.took.set(c.id, t1 - t0);
       reads.push({ name: c.name, ms: t1 - t0, doneAt: t1 - started, outcome });
       if (outcome === 'gone') {
         gone++;
@@ -163,7 +161,6 @@ export class NetworkCollector {
       if (seen.has(id)) continue;
       this.reader.forget(id);
       this.scans.delete(id);
-      this.took.delete(id);
       this.latest.delete(id);
       this.keys.delete(id);
       this.cutWarned.delete(id);

@@ -24,6 +24,14 @@ export type ReadOutcome =
   /** the process is gone (container stopped) or its files are not readable */
   | 'gone';
 
+/** What sockstat says of a namespace before its tables are read. */
+export interface Probe {
+  /** tcp, tcp6, udp, udp6: whether the table holds anything */
+  wanted: boolean[];
+  /** sockets in use, TIME_WAIT included (Infinity: unknown) */
+  sockets: number;
+}
+
 interface Handles {
   pid: number;
   fds: Array<number | undefined>;
@@ -93,32 +101,40 @@ export class NetnsReader {
     return this.buf.toString('latin1', 0, n);
   }
 
-  /** Which tables to read: all of them when sockstat cannot tell; undefined when the process is gone. */
-  private wanted(h: Handles): boolean[] | undefined {
-    if (h.stat[0] === undefined || h.stat[1] === undefined) return [true, true, true, true];
-    const v4 = this.readSmall(h.stat[0]);
-    if (v4 === '') return undefined;
-    const s = parseSockstat(v4, this.readSmall(h.stat[1]));
-    if (!s) return [true, true, true, true];
-    const t = tablesToRead(s);
-    return [t.tcp, t.tcp6, t.udp, t.udp6];
+  /**
+   * Opens a container's files (kept for the next passes) and reads its
+   * in-use counts, in constant time: which tables hold anything, and about how
+   * many sockets (all tables are wanted when sockstat cannot tell). Undefined
+   * when the process is gone.
+   */
+  probe(id: string, pid: number): Probe | undefined {
+    const h = this.open(id, pid);
+    if (!h) return undefined;
+    try {
+      if (h.stat[0] === undefined || h.stat[1] === undefined) return { wanted: [true, true, true, true], sockets: Infinity };
+      const v4 = this.readSmall(h.stat[0]);
+      if (v4 === '') throw new Error('gone');
+      const s = parseSockstat(v4, this.readSmall(h.stat[1]));
+      if (!s) return { wanted: [true, true, true, true], sockets: Infinity };
+      const t = tablesToRead(s);
+      return { wanted: [t.tcp, t.tcp6, t.udp, t.udp6], sockets: s.tcp + s.tcp6 + s.tw + s.udp + s.udp6 };
+    } catch {
+      this.forget(id);
+      return undefined;
+    }
   }
 
   /** Tables read and left unread (empty) since the reader was made. */
   readonly tables = { read: 0, skipped: 0 };
 
-  /** Reads a container's tables into scan (reset first). */
-  read(id: string, pid: number, scan: SocketScan, budgetMs: number): ReadOutcome {
+  /** Reads a container's tables into scan (reset first); `probe` says which (probed now when not given). */
+  read(id: string, pid: number, scan: SocketScan, budgetMs: number, probe = this.probe(id, pid)): ReadOutcome {
     scan.reset();
-    const h = this.open(id, pid);
-    if (!h) return 'gone';
+    const h = this.handles.get(id);
+    if (!probe || !h) return 'gone';
     const deadline = performance.now() + budgetMs;
+    const wanted = probe.wanted;
     try {
-      const wanted = this.wanted(h);
-      if (!wanted) {
-        this.forget(id);
-        return 'gone';
-      }
       for (let i = 0; i < FILES.length; i++) {
         const fd = h.fds[i];
         if (fd === undefined) continue;
