@@ -4,10 +4,12 @@
  * The network part's cost (TCP states and service map from /proc/<pid>/net),
  * with the shipped defaults: N containers each with one listening socket, N
  * idle ones without any socket, and one container holding `sockets` TCP
- * sockets (connection pairs over its loopback). Passes over every container
- * alternate with passes leaving the big one out, in the same run, so the
- * summary says what one container costs, what the big one costs, and whether
- * it delays the others (the time by which all of them are read).
+ * sockets (connection pairs over its loopback). In each round, in the same
+ * run: a pass over every container, one leaving the big one out, one over
+ * the listeners only and one over the idle ones only. CPU time (not wall
+ * time, which a busy machine stretches) gives what each kind of container
+ * costs; the passes with and without the big one say whether it delays the
+ * others (how far into the pass all of them are read).
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -19,6 +21,7 @@ import { mapLimit } from '../common/pool.js';
 import { ContainerRegistry } from '../collector/registry.js';
 import { NetworkCollector, type NetworkPass } from '../collector/network/collector.js';
 import { median, cpuMs } from './measure.js';
+import type { ContainerMeta } from '../collector/container.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,37 +57,38 @@ async function main() {
       const others = ours.filter((c) => c.name !== bigName);
       const sink = { write: () => {}, flush: async () => true };
       const opts = { procRoot: DEFAULTS.collector.procRoot, labelTags: [], ...DEFAULTS.collector.network };
-      // One part per container list, as in production: each keeps its files open and learns the read order.
-      const withBig = new NetworkCollector(() => ours, sink, { host: 'bench', serverVersion: 'bench' }, opts, log);
-      const without = new NetworkCollector(() => others, sink, { host: 'bench', serverVersion: 'bench' }, opts, log);
-      const res = { listener: [] as number[], idle: [] as number[], big: [] as number[], doneWith: [] as number[], doneWithout: [] as number[], cpuPerPass: [] as number[], cut: 0, last: 0 };
+      // One part per container list, as in production: each keeps its files open.
+      const part = (list: ContainerMeta[]) => new NetworkCollector(() => list, sink, { host: 'bench', serverVersion: 'bench' }, opts, log);
+      const kind = (k: string) => ours.filter((c) => c.name.startsWith(`${run}-${k}-`));
+      const parts = { all: part(ours), others: part(others), listeners: part(kind('listener')), idle: part(kind('idle')) };
+      const cpu: Record<keyof typeof parts, number[]> = { all: [], others: [], listeners: [], idle: [] };
+      const res = { big: [] as number[], doneWith: [] as number[], doneWithout: [] as number[], cut: 0, last: 0 };
       const othersDone = (p: NetworkPass) => Math.max(...p.reads.filter((r) => r.name !== bigName).map((r) => r.doneAt));
       for (let i = 0; i < CYCLES + 2; i++) {
-        const c0 = cpuMs();
-        const a = await withBig.poll(Date.now());
-        const cpu = cpuMs() - c0;
-        const b = await without.poll(Date.now());
-        if (i < 2) continue; // the first passes open files and learn the order
-        if (a.read !== ours.length || b.read !== others.length) throw new Error(`read ${a.read}/${ours.length} and ${b.read}/${others.length} containers`);
-        res.cpuPerPass.push(cpu);
+        const passes = {} as Record<keyof typeof parts, NetworkPass>;
+        for (const k of Object.keys(parts) as Array<keyof typeof parts>) {
+          const c0 = cpuMs();
+          passes[k] = await parts[k].poll(Date.now());
+          if (i >= 2) cpu[k].push(cpuMs() - c0);
+        }
+        if (i < 2) continue; // the first passes open the files
+        const a = passes.all;
+        if (a.read !== ours.length || passes.others.read !== others.length) throw new Error(`read ${a.read}/${ours.length} and ${passes.others.read}/${others.length} containers`);
         res.doneWith.push(othersDone(a));
-        res.doneWithout.push(othersDone(b));
-        const ms = (kind: string) => a.reads.filter((r) => r.name.startsWith(`${run}-${kind}-`)).map((r) => r.ms);
-        res.listener.push(median(ms('listener')));
-        res.idle.push(median(ms('idle')));
-        res.big.push(ms('big')[0]);
+        res.doneWithout.push(othersDone(passes.others));
+        res.big.push(a.reads.find((r) => r.name === bigName)!.ms);
         res.cut += a.cut;
         if (a.reads[a.reads.length - 1].name === bigName) res.last++;
       }
-      withBig.close();
-      without.close();
+      for (const p of Object.values(parts)) p.close();
       const load = loadavg().map(f2).join(' ');
+      const each = (k: 'listeners' | 'idle') => median(cpu[k]) / N;
       console.log(
-        `network: per container and pass ${f2(median(res.listener))} ms with a listening socket, ${f2(median(res.idle))} ms without sockets; ` +
-          `${held.sockets} sockets ${f1(median(res.big))} ms (${res.cut ? `cut at the ${DEFAULTS.collector.network.budget} ms budget in ${res.cut} passes` : 'complete'}, ` +
-          `read last in ${res.last} of ${CYCLES} passes); ` +
-          `the other ${others.length} read by ${f1(median(res.doneWith))} ms with it vs ${f1(median(res.doneWithout))} ms without; ` +
-          `pass CPU ${f1(median(res.cpuPerPass))} ms (median of ${CYCLES}, shipped defaults, load ${load})`,
+        `network: CPU per container and pass ${f2(each('listeners'))} ms with a listening socket, ${f2(each('idle'))} ms without sockets, ` +
+          `${f1(median(cpu.all) - median(cpu.others))} ms for ${held.sockets} sockets (read in ${f1(median(res.big))} ms, ` +
+          `${res.cut ? `cut at the ${DEFAULTS.collector.network.budget} ms budget in ${res.cut} passes` : 'complete'}, last in ${res.last} of ${CYCLES} passes); ` +
+          `the other ${others.length} all read ${f1(median(res.doneWith))} ms into the pass with it vs ${f1(median(res.doneWithout))} ms without ` +
+          `(median of ${CYCLES}, shipped defaults, load ${load})`,
       );
     } finally {
       await held.stop();
