@@ -108,10 +108,14 @@ const CollectorSchema = z.strictObject({
   disk: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
   /** the host's images; also refreshed when Docker reports an image event */
   images: z.strictObject({ enabled: z.boolean().default(true), interval: duration('5m') }).prefault({}),
-  /** TCP states and UDP sockets of each container, and the service map, from /proc/<pid>/net under procRoot; every interval */
+  /**
+   * TCP states and UDP sockets of each container, and the service map, from /proc/<pid>/net under procRoot; every
+   * interval. Off by default, as cAdvisor's tcp/udp metrics are: every read of a socket table walks the kernel's
+   * connection hash, which all namespaces share (docs/performance.md)
+   */
   network: z
     .strictObject({
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(false),
       /** reading one container's socket tables stops after this long; its point then says incomplete=true */
       budget: duration('100ms'),
       /** peers kept per container on the service map; the rest are folded into one "(others)" node */

@@ -106,6 +106,7 @@ describe('dashboard queries on data the collector and processor wrote', function
       'collector.images.interval': '4s',
       'collector.logs.enabled': true,
       'collector.logs.names': [`${run}-*`],
+      'collector.network.enabled': true,
       'redis.prefix': `{${run}}`,
       'queue.shards': 2,
       'processor.thresholds.warmupSamples': 3,

@@ -63,6 +63,7 @@ describe('TCP states, service map and posture of real containers', function () {
       'collector.processes.enabled': false,
       'collector.disk.enabled': false,
       'collector.images.enabled': false,
+      'collector.network.enabled': true,
       'redis.prefix': `{${run}}`,
       'queue.shards': 1,
       'processor.faults.posture.enabled': true,
