@@ -1,23 +1,65 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../helpers/paths.js';
-import { loadConfig } from '../../common/config.js';
+import { loadConfig, DEFAULTS } from '../../common/config.js';
+import { parseDuration } from '../../common/duration.js';
+
+/** A directory with docker-compose.yml and the .env scripts/secrets.sh writes from .env.example. */
+function composeDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shipwatch-compose-'));
+  copyFileSync(path.join(ROOT, 'docker-compose.yml'), path.join(dir, 'docker-compose.yml'));
+  execFileSync(path.join(ROOT, 'scripts/secrets.sh'), [path.join(dir, '.env')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return dir;
+}
+
+const envOf = (file: string) => Object.fromEntries([...readFileSync(file, 'utf8').matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 
 describe('docker-compose.yml', () => {
-  it('is accepted by docker-compose with .env.example', function () {
+  it('is accepted by docker-compose with the .env scripts/secrets.sh writes', function () {
     this.timeout(60_000);
-    const dir = mkdtempSync(path.join(tmpdir(), 'shipwatch-compose-'));
+    const dir = composeDir();
     try {
-      copyFileSync(path.join(ROOT, 'docker-compose.yml'), path.join(dir, 'docker-compose.yml'));
-      copyFileSync(path.join(ROOT, '.env.example'), path.join(dir, '.env'));
       const out = execFileSync('docker-compose', ['config'], { cwd: dir, encoding: 'utf8' });
       expect(out).to.contain('collector:');
       expect(out).to.contain('/var/run/docker.sock:/var/run/docker.sock:ro');
       expect(out).to.contain('127.0.0.1:8086');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start without an alerter API token, and says how to make one', function () {
+    this.timeout(60_000);
+    const dir = composeDir();
+    try {
+      const env = path.join(dir, '.env');
+      writeFileSync(env, readFileSync(env, 'utf8').replace(/^ALERTER_API_TOKEN=.*$/m, 'ALERTER_API_TOKEN='));
+      const r = spawnSync('docker-compose', ['config'], { cwd: dir, encoding: 'utf8' });
+      expect(r.status).to.not.equal(0);
+      expect(r.stderr).to.contain('set ALERTER_API_TOKEN in .env (scripts/secrets.sh makes one)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('scripts/secrets.sh fills every empty secret with a strong random value and keeps those already set', function () {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shipwatch-secrets-'));
+    try {
+      const env = path.join(dir, '.env');
+      writeFileSync(env, readFileSync(path.join(ROOT, '.env.example'), 'utf8').replace(/^INFLUXDB_TOKEN=.*$/m, 'INFLUXDB_TOKEN=mine'));
+      execFileSync(path.join(ROOT, 'scripts/secrets.sh'), [env], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const first = envOf(env);
+      expect(first.INFLUXDB_TOKEN).to.equal('mine');
+      expect(first.GRAFANA_INFLUXDB_TOKEN, 'Grafana reads with the one token InfluxDB knows').to.equal('mine');
+      for (const k of ['INFLUXDB_ADMIN_PASSWORD', 'GRAFANA_ADMIN_PASSWORD', 'ALERTER_API_TOKEN']) expect(first[k], k).to.match(/^[0-9a-f]{64}$/);
+      expect(first.ALERTER_API_TOKEN).to.not.equal(first.GRAFANA_ADMIN_PASSWORD);
+      expect(statSync(env).mode & 0o077, 'readable by its owner only').to.equal(0);
+      execFileSync(path.join(ROOT, 'scripts/secrets.sh'), [env], { stdio: ['ignore', 'ignore', 'pipe'] });
+      expect(envOf(env), 'a second run changes nothing').to.deep.equal(first);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -29,9 +71,7 @@ describe('docker-compose.yml', () => {
     let services: Record<string, any>;
 
     before(() => {
-      dir = mkdtempSync(path.join(tmpdir(), 'shipwatch-compose-'));
-      copyFileSync(path.join(ROOT, 'docker-compose.yml'), path.join(dir, 'docker-compose.yml'));
-      copyFileSync(path.join(ROOT, '.env.example'), path.join(dir, '.env'));
+      dir = composeDir();
       cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
       services = parseYaml(execFileSync('docker-compose', ['config'], { cwd: dir, encoding: 'utf8' })).services;
     });
@@ -53,7 +93,8 @@ describe('docker-compose.yml', () => {
 
     it('gives Grafana the provisioning and its admin password, and the InfluxDB 2.x data source settings', () => {
       expect(services.grafana.volumes.map(String).join(' ')).to.contain('/provisioning:/etc/grafana/provisioning:ro');
-      expect(services.grafana.environment).to.include({ GF_SECURITY_ADMIN_PASSWORD: 'change-me-please', INFLUX_HEADER_NAME: 'Authorization', INFLUX_DATABASE: 'shipwatch' });
+      expect(services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD).to.match(/^[0-9a-f]{64}$/);
+      expect(services.grafana.environment).to.include({ INFLUX_HEADER_NAME: 'Authorization', INFLUX_DATABASE: 'shipwatch' });
       expect(services.grafana.environment.INFLUX_HEADER_VALUE).to.match(/^Token \S+$/);
       expect(services.influxdb.environment).to.include({ DOCKER_INFLUXDB_INIT_MODE: 'setup', DOCKER_INFLUXDB_INIT_RETENTION: '7d' });
     });
@@ -74,6 +115,13 @@ describe('docker-compose.yml', () => {
         expect(entry, s).to.equal(`dist/${s}/main.js`);
         expect(existsSync(path.join(ROOT, `${s}/main.ts`)), s).to.equal(true);
       }
+    });
+
+    it('gives each app service longer to stop than its shutdownTimeout, and the alerter its API token', () => {
+      for (const s of ['collector', 'processor', 'alerter', 'agent']) {
+        expect(parseDuration(services[s].stop_grace_period), s).to.be.greaterThan(DEFAULTS.shutdownTimeout);
+      }
+      expect(services.alerter.environment.SHIPWATCH_ALERTER_API_TOKEN).to.match(/^[0-9a-f]{64}$/);
     });
 
     it('checks health through /healthz in every app service but the agent', () => {
