@@ -36,6 +36,8 @@ export interface ApiDeps {
   redis: RedisClient;
   query: InfluxQL;
   metrics: AlerterMetrics;
+  /** problems of the configuration (alerter/summary.ts), reported by /readyz */
+  warnings?: string[];
   log: Logger;
   now?: () => number;
 }
@@ -117,9 +119,10 @@ export function apiApp(d: ApiDeps): express.Express {
   app.get('/readyz', wrap(async (_req, res) => {
     try {
       await Promise.race([d.redis.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-      res.json({ status: 'ready', redis: 'ok' });
+      // Ready to take alerts even when they reach no one: the warnings say so, the status does not hide it.
+      res.json({ status: 'ready', redis: 'ok', warnings: d.warnings ?? [] });
     } catch (e) {
-      res.status(503).json({ status: 'not ready', redis: (e as Error).message });
+      res.status(503).json({ status: 'not ready', redis: (e as Error).message, warnings: d.warnings ?? [] });
     }
   }));
 
@@ -262,7 +265,7 @@ export async function startApi(d: ApiDeps): Promise<{ port: number; close(): Pro
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  d.log.info({ host: d.host, port, auth: d.token ? 'bearer' : 'no token set: API closed' }, 'alerter API listening');
+  d.log.debug({ host: d.host, port }, 'alerter API listening');
   return {
     port,
     close: () => new Promise<void>((r) => {

@@ -11,6 +11,7 @@ import { formatIssues } from '../common/validation.js';
 import { applyTransition, type Change } from './record.js';
 import { alertLabels } from './labels.js';
 import { groupOf } from './grouping.js';
+import { unroutedLine } from './lines.js';
 import type { AlerterContext } from './context.js';
 import type { ActionDispatcher } from './dispatcher.js';
 
@@ -45,7 +46,17 @@ export class AlertIngest {
       await this.ctx.flushQueue.add('flush', { groupId: g.id, at: pending }, { jobId: flushJobId(g.id, pending), delay: Math.max(0, pending - now) });
     }
     log.info({ key: msg.key, status: msg.status, change, routes: routes.map((r) => r.id) }, 'alert');
+    if (msg.status === 'firing' && routes.every((r) => !r.receiver)) this.unrouted(msg);
     if (msg.status === 'firing' && this.actions) await this.actions.onFiring(record, labels, routes);
     return change;
+  }
+
+  /** Said every time, and counted where the Overview dashboard shows it: nobody is told otherwise. */
+  private unrouted(msg: AlertMessage) {
+    const { log, metrics, receivers, writer } = this.ctx;
+    metrics.unrouted.inc();
+    const why = receivers.size ? 'no route with a receiver matched it' : 'no receiver configured (alerter.receivers)';
+    log.warn({ key: msg.key, rule: msg.rule, severity: msg.severity, host: msg.host, container: msg.container }, `alert reached no one: ${why}`);
+    writer.write([unroutedLine(msg)]);
   }
 }

@@ -1,6 +1,7 @@
 /** Line protocol of the alerter's measurements (pure; names from common/schema.ts). */
 import { seriesKey, line, int } from '../common/lineprotocol.js';
-import { TAG, ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF } from '../common/schema.js';
+import { TAG, ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF, UNROUTED_FIELDS as UF, PROCESSOR_TAG as PT } from '../common/schema.js';
+import type { AlertMessage } from '../common/queue/alerts.js';
 import type { Notification } from './notification.js';
 import type { ChannelKind } from './queues.js';
 
@@ -24,4 +25,17 @@ export function notificationLine(n: Notification, channel: ChannelKind, outcome:
     [NF.alerts]: int(n.alerts.length),
     [NF.error]: error || undefined,
   }, t);
+}
+
+/** A firing alert no receiver was routed to, at the time it started (the same alert twice writes one point). */
+export function unroutedLine(m: AlertMessage): string {
+  return line(seriesKey(AM.unrouted, {
+    [AT.rule]: m.rule,
+    [PT.severity]: m.severity,
+    [TAG.engineHost]: m.host,
+    [TAG.containerName]: m.container || undefined,
+  }), {
+    [UF.alertKey]: m.key,
+    [UF.summary]: m.summary,
+  }, m.startsAt);
 }

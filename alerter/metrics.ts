@@ -9,6 +9,7 @@ export class AlerterMetrics {
   readonly notifications = new Counter({ name: 'shipwatch_alerter_notifications_total', help: 'Notifications planned by group flushes, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly recoveryRuns = new Counter({ name: 'shipwatch_alerter_recovery_runs_total', help: 'Recovery runs reported by agents, by action, outcome and recovered', labelNames: ['action', 'outcome', 'recovered'], registers: [this.registry] });
   readonly recoverySkipped = new Counter({ name: 'shipwatch_alerter_recovery_skipped_total', help: 'Recovery actions not queued, by reason (cooldown, attempts, silenced)', labelNames: ['reason'], registers: [this.registry] });
+  readonly unrouted = new Counter({ name: 'shipwatch_alerter_unrouted_alerts_total', help: 'Firing alerts no receiver was routed to (they reached no one)', registers: [this.registry] });
   readonly queueDepth: Gauge;
 
   /** `depths` is read when scraped (queue depths are not polled): queue → state → jobs. */

@@ -18,6 +18,8 @@ import { GroupFlusher } from './flusher.js';
 import { Deliverer } from './delivery.js';
 import { ActionDispatcher } from './dispatcher.js';
 import { startApi } from './api.js';
+import { alerterSummary, alerterWarnings } from './summary.js';
+import { logSummary } from '../common/summary.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
 
@@ -95,11 +97,14 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const api = a.api.enabled
-    ? await startApi({ host: a.api.host, port: a.api.port, token: a.api.token, alerts: ctx.stores.alerts, silences: ctx.stores.silences, redis, query: writer.query, metrics, log: log.child({ part: 'api' }) })
+    ? await startApi({
+      host: a.api.host, port: a.api.port, token: a.api.token, alerts: ctx.stores.alerts, silences: ctx.stores.silences, redis,
+      query: writer.query, metrics, warnings: alerterWarnings(a), log: log.child({ part: 'api' }),
+    })
     : undefined;
   const pruner = setInterval(() => void ctx.stores.alerts.prune(Date.now()).catch(() => {}), 3_600_000);
   pruner.unref();
-  log.info({ receivers: a.receivers.map((r) => r.name), actions: a.actions.rules.length, api: api?.port }, 'alerter taking alerts');
+  logSummary(log, alerterSummary(cfg, api?.port));
   return {
     ctx,
     redis,

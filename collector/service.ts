@@ -12,6 +12,9 @@ import { DockerEventStream } from './events.js';
 import { startQueueFeed } from './queue-feed.js';
 import { startParts, eventFilters, eventResume, type CollectorParts } from './parts.js';
 import { selectSource } from './sources/select.js';
+import { ApiStatsSource } from './sources/api.js';
+import { collectorSummary } from './summary.js';
+import { logSummary } from '../common/summary.js';
 
 export interface RunningCollector {
   collector: Collector;
@@ -59,15 +62,27 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const alive = freshness(3 * cfg.collector.interval + 60_000);
   cycles.on('cycle', () => alive.mark());
   const health = await startHealthServer(cfg.health, 'collector', () => (cfg.collector.enabled ? alive.check() : { ok: true }), log);
+  let lastCycle: number | undefined;
+  let cycleCount = 0;
   const scheduler = new IntervalScheduler(cfg.collector.interval, async (tick) => {
     const r = await collector.cycle(tick);
-    if (r) cycles.emit('cycle', r);
-    if (r) log.debug(r, 'cycle');
-    if (r?.appeared.length) log.info({ containers: r.appeared }, 'containers appeared');
-    if (r?.gone.length) log.info({ containers: r.gone }, 'containers gone');
+    if (!r) return;
+    lastCycle = r.time;
+    cycleCount++;
+    cycles.emit('cycle', r);
+    log.debug(r, 'cycle');
+    // The first cycle finds every container: the start-up summary counted them already.
+    if (r.appeared.length) (cycleCount === 1 ? log.debug : log.info).call(log, { containers: r.appeared }, 'containers appeared');
+    if (r.gone.length) log.info({ containers: r.gone }, 'containers gone');
   }, log);
   if (cfg.collector.enabled) scheduler.start();
-  else log.info('container monitoring is off (collector.enabled: false)');
+  const list = await docker.listContainers({ all: true }).catch(() => []);
+  logSummary(log, collectorSummary(cfg, {
+    host: engine.host,
+    serverVersion: engine.serverVersion,
+    containers: { all: list.length, running: list.filter((c) => c.State === 'running').length },
+    statsFrom: source instanceof ApiStatsSource ? 'the Docker API' : 'cgroup files',
+  }));
   return {
     collector,
     cycles,
@@ -84,6 +99,8 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
       source.close();
       const lost = await writer.close();
       if (lost) log.warn({ lost }, 'points not written at shutdown');
+      // What a stop left behind, for the operator (and the test that stops it).
+      log.info({ cycles: cycleCount, lastCycle, written: writer.counters.written, lost }, 'collector flushed');
     },
   };
 }

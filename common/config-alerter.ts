@@ -217,6 +217,13 @@ export const AlerterSchema = z
         port: z.number().int().min(0).max(65_535).default(9095),
         /** bearer token for everything but /healthz and /readyz; empty: those answer 401 */
         token: z.string().default(''),
+        /**
+         * the API's address as the browsers of on-call staff reach it, for the snapshot links in notifications;
+         * empty: http://host:port when host is a specific address, else no links
+         */
+        publicUrl: z.union([z.literal(''), httpUrl]).default(''),
+        /** a snapshot link in a notification opens its page without the token for this long; 0: links ask for the token */
+        linkTtl: durationOrZero('7d'),
       })
       .prefault({}),
   })

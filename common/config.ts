@@ -4,6 +4,7 @@
  * Errors name the key and the problem.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -128,6 +129,19 @@ const CollectorSchema = z.strictObject({
     .prefault({}),
   /** each container's security posture (CIS Docker Benchmark runtime checks), written when it appears or changes */
   posture: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /**
+   * at a container's die, oom and unhealthy events, its last log lines, inspect facts and processes are read
+   * from Docker and sent with the event: the processor, which has no Docker access, puts them in the fault snapshot
+   */
+  capture: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** last lines of the container's log (stdout and stderr), read whether or not collector.logs is on */
+      logLines: z.number().int().min(0).max(500).default(50),
+      /** a capture still reading after this is sent with what it has, so the event is not held up */
+      timeout: duration('5s'),
+    })
+    .prefault({}),
   interval: duration('30s'),
   /** auto: cgroup files when readable, else the Docker API */
   statsSource: z.enum(['auto', 'cgroup', 'api']).default('auto'),
@@ -337,6 +351,7 @@ const HealthSchema = z.strictObject({
 });
 
 const LogSchema = z.strictObject({
+  /** debug also logs the whole configuration (secrets redacted) at start */
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -351,6 +366,8 @@ export const ConfigSchema = z.strictObject({
   queue: QueueSchema.prefault({}),
   log: LogSchema.prefault({}),
   health: HealthSchema.prefault({}),
+  /** on SIGTERM or SIGINT, work under way gets this long to finish (points flushed, jobs acknowledged); then the component exits anyway */
+  shutdownTimeout: duration('30s'),
   /** routing, notifications, silences, recovery actions, API (docs/alerter.md) */
   alerter: AlerterSchema.prefault({}),
 });
@@ -442,7 +459,37 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) setPath(raw, k.split('.'), v);
+  dockerFromEnv(raw, env);
   return parseConfig(raw);
+}
+
+/**
+ * As the Docker CLI does: with no docker.socketPath or docker.url set (file,
+ * SHIPWATCH_* variable or override), DOCKER_HOST names the engine
+ * (unix:///path or tcp://host:port), and DOCKER_CERT_PATH the directory of
+ * ca.pem, cert.pem and key.pem for TLS.
+ */
+function dockerFromEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const d = raw.docker as Record<string, unknown> | undefined;
+  if (d && typeof d === 'object' && (d.socketPath !== undefined || d.url !== undefined)) return;
+  const host = env.DOCKER_HOST?.trim();
+  if (!host) return;
+  if (host.startsWith('unix://')) {
+    setPath(raw, ['docker', 'socketPath'], host.slice('unix://'.length));
+  } else if (/^(tcp|https?):\/\//.test(host)) {
+    setPath(raw, ['docker', 'url'], host);
+    const certs = env.DOCKER_CERT_PATH?.trim();
+    if (certs && (d as { tls?: unknown } | undefined)?.tls === undefined) {
+      setPath(raw, ['docker', 'tls'], { ca: joinPath(certs, 'ca.pem'), cert: joinPath(certs, 'cert.pem'), key: joinPath(certs, 'key.pem') });
+    }
+  } else {
+    throw new ConfigError(`config: docker (from DOCKER_HOST): unsupported address "${host}" (use unix:///path or tcp://host:port)`);
+  }
+}
+
+/** Where the Docker engine is, as the configuration says it. */
+export function dockerEndpoint(cfg: DockerConfig): string {
+  return cfg.url ? cfg.url : `unix://${cfg.socketPath}`;
 }
 
 export function parseConfig(raw: unknown): Config {

@@ -410,6 +410,8 @@ export const ALERTER_MEASUREMENT = {
   notification: 'shipwatch_notification',
   /** one point per recovery action run, updated with the verification outcome */
   recoveryRun: 'shipwatch_recovery_run',
+  /** one point per firing alert that no receiver was routed to: it reached no one */
+  unrouted: 'shipwatch_unrouted_alert',
 } as const;
 
 export const ALERTER_TAG = {
@@ -432,6 +434,11 @@ export const NOTIFICATION_FIELDS = {
   durationMs: 'duration_ms',
   alerts: 'alerts',
   error: 'error',
+} as const;
+
+export const UNROUTED_FIELDS = {
+  alertKey: 'alert_key',
+  summary: 'summary',
 } as const;
 
 export const RECOVERY_FIELDS = {

@@ -12,6 +12,8 @@ import { StateStore } from './store.js';
 import { AlertPublisher } from './alert-publisher.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { ShardConsumer } from './consumer.js';
+import { processorSummary } from './summary.js';
+import { logSummary } from '../common/summary.js';
 
 /** How long a job may hold its host's lock; well above any job's run time. */
 const LOCK_TTL_MS = 30_000;
@@ -49,7 +51,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
   consumer.start();
   await consumer.ready();
   const health = await startHealthServer(cfg.health, 'processor', () => ({ ok: redis.status === 'ready', redis: redis.status }), log);
-  log.info({ shards: cfg.queue.shards, concurrency: cfg.processor.concurrency, cluster: cfg.redis.nodes.length > 0 }, 'processor taking jobs');
+  logSummary(log, processorSummary(cfg));
   return {
     consumer,
     writer,
@@ -62,6 +64,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
       await alerts.close();
       const lost = (await writer.close()) + ((await rollupWriter?.close()) ?? 0);
       if (lost) log.warn({ lost }, 'points not written at shutdown');
+      log.info({ ...consumer.stats, lost }, 'processor flushed');
       await redis.quit().catch(() => redis.disconnect());
     },
   };

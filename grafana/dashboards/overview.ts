@@ -6,7 +6,7 @@ import {
   hostVar, networkVar, hostFilter, BY_CONTAINER, NETWORK, infoTarget, statusTarget, usageTargets,
   JOIN_PER_CONTAINER, ORDER_CONTAINER_COLUMNS, CONTAINER_ROW_LINK, RENAMED_ROW_LINK,
 } from '../lib/containers.js';
-import { eventsTarget, alertsTarget, recoveryTarget, ALERT_MAPPINGS, ALERT_CELLS, STATE_MAPPINGS, stateCells } from '../lib/records.js';
+import { eventsTarget, alertsTarget, recoveryTarget, unroutedTarget, ALERT_MAPPINGS, ALERT_CELLS, STATE_MAPPINGS, stateCells } from '../lib/records.js';
 import { serviceMapPanel, fleetMapPanel, atRiskPanel } from '../lib/network.js';
 import { UID } from '../lib/links.js';
 import type { Dashboard } from '../lib/model.js';
@@ -25,7 +25,7 @@ export function overview(): Dashboard {
   l.row('Containers');
   l.add(
     piechart({
-      title: 'Containers by state', w: 6, h: 9,
+      title: 'Containers by state', w: 5, h: 9,
       description: 'Each container counted once under its latest state (docker_container_status).',
       targets: [target('A',
         `SELECT last(${q(STATUS_FIELDS.exitCode)}) AS "exitcode" FROM ${q(M.status)} WHERE ${and(hostFilter, atRangeEnd(WINDOW.status))} ` +
@@ -44,8 +44,14 @@ export function overview(): Dashboard {
           `WHERE ${and(hostFilter, atRangeEnd(WINDOW.status))} GROUP BY ${BY_CONTAINER}) WHERE "health" = 'unhealthy'`,
         { format: 'table', expect: { columns: ['unhealthy'], source: 'status' } })],
     }),
+    stat({
+      title: 'Alerts that reached no one', w: 3, h: 9, calc: 'sum', alarmAt: 1, noValue: '0',
+      description: 'Firing alerts in the time range that no receiver was routed to: no receiver is configured, or no route with a receiver ' +
+        'matched them. The alerter logs "alert reached no one" for each; set alerter.receivers and alerter.route (docs/alerter.md).',
+      targets: [unroutedTarget('A')],
+    }),
     table({
-      title: 'All containers', w: 15, h: 9,
+      title: 'All containers', w: 13, h: 9,
       description: 'Latest state of every container; the name opens its detail dashboard.',
       targets: [infoTarget('A'), statusTarget('B'), ...usageTargets(['C', 'D'])],
       transformations: [...JOIN_PER_CONTAINER, ...ORDER_CONTAINER_COLUMNS],

@@ -95,8 +95,14 @@ export function table(c: Common & { sortBy?: Array<{ displayName: string; desc: 
   return base('table', c, fieldConfig(c, { align: 'auto', inspect: true, filterable: true }), options);
 }
 
-export function stat(c: Common & { color?: string; calc?: string; values?: boolean }): PanelSpec {
-  const extra = c.color ? { color: { mode: 'fixed', fixedColor: c.color } } : {};
+export function stat(c: Common & { color?: string; calc?: string; values?: boolean; alarmAt?: number; noValue?: string }): PanelSpec {
+  const extra: Record<string, unknown> = c.color ? { color: { mode: 'fixed', fixedColor: c.color } } : {};
+  if (c.alarmAt !== undefined) {
+    // Green below alarmAt, red from it on.
+    extra.color = { mode: 'thresholds' };
+    extra.thresholds = { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: c.alarmAt, color: 'red' }] };
+  }
+  if (c.noValue !== undefined) extra.noValue = c.noValue;
   return base('stat', c, fieldConfig(c, undefined, extra), {
     graphMode: 'none', colorMode: 'value', justifyMode: 'auto', textMode: 'value_and_name', wideLayout: true,
     showPercentChange: false, percentChangeColorMode: 'standard', orientation: 'auto',

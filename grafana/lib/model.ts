@@ -14,7 +14,7 @@ export const SCHEMA_VERSION = 41;
 /** What produced a query's data: the test checks a query returns rows when its source ran. */
 export type Source =
   | 'metrics' | 'status' | 'info' | 'events' | 'logs' | 'processes' | 'mounts' | 'disk' | 'images'
-  | 'rollup' | 'threshold' | 'prediction' | 'alerts' | 'snapshots' | 'notifications' | 'recovery'
+  | 'rollup' | 'threshold' | 'prediction' | 'alerts' | 'snapshots' | 'notifications' | 'recovery' | 'unrouted'
   | 'netstat' | 'edges' | 'posture';
 
 /** Test-only expectations; a symbol key, so JSON.stringify leaves it out of the dashboard. */

@@ -2,7 +2,7 @@
 import {
   MEASUREMENT as M, TAG, EVENT_FIELDS as EF, EVENT_TYPES, LOG_FIELDS, LOG_MATCH_FIELDS,
   PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, ALERT_FIELDS as AF, SNAPSHOT_FIELDS as SF,
-  ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF, RECOVERY_FIELDS as RF,
+  ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF, RECOVERY_FIELDS as RF, UNROUTED_FIELDS as UF,
 } from '../../common/schema.js';
 import { target, annotation, byNames } from './build.js';
 import { ident as q, and, eq, TIME_FILTER, INTERVAL } from './influxql.js';
@@ -69,6 +69,13 @@ export function recoveryTarget(refId: string, limit: number, perContainer: boole
     `SELECT ${q(AT.outcome)}, ${q(RF.recovered)}, ${q(AT.action)}, ${q(AT.rule)}, ${q(TAG.engineHost)}, ${q(TAG.containerName)}, ${q(RF.command)}, ` +
       `${q(RF.exitCode)}, ${q(RF.durationMs)}, ${q(RF.error)}, ${q(RF.stdout)}, ${q(RF.stderr)} FROM ${q(AM.recoveryRun)} WHERE ${where} ${recent(limit)}`,
     { format: 'table', expect: { columns: [AT.outcome, RF.recovered, AT.action, TAG.containerName, RF.command], source: 'recovery' } });
+}
+
+/** Firing alerts no receiver was routed to, over the time range. */
+export function unroutedTarget(refId: string): InfluxTarget {
+  return target(refId,
+    `SELECT count(${q(UF.alertKey)}) AS "alerts" FROM ${q(AM.unrouted)} WHERE ${and(hostFilter, TIME_FILTER)}`,
+    { format: 'table', expect: { columns: ['alerts'], source: 'unrouted' } });
 }
 
 /** Fault snapshots: the container's state recorded when an alert fired. */

@@ -234,7 +234,7 @@ export class AlerterChild {
   }
 
   ready(timeoutMs = 60_000) {
-    return this.waitForLog('alerter taking alerts', timeoutMs);
+    return this.waitForLog('"msg":"alerter ready:', timeoutMs);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {

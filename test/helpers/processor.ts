@@ -237,7 +237,7 @@ export class ProcessorChild {
   /** Resolves when the processor logged that it takes jobs. */
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.stderr.includes('processor taking jobs')) {
+    while (!this.stderr.includes('"msg":"processor ready:')) {
       if (this.proc.exitCode !== null) throw new Error(`processor exited (${this.proc.exitCode}): ${this.stderr.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error(`processor not ready within ${timeoutMs} ms: ${this.stderr.slice(-2000)}`);
       await new Promise((r) => this.proc.stderr!.once('data', r).once('close', r));

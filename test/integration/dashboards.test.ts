@@ -15,7 +15,7 @@ import { startProcessorParts, type RunningProcessor } from '../../processor/serv
 import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS, TAG } from '../../common/schema.js';
 import { DEFAULTS } from '../../common/config.js';
 import type { Source } from '../../grafana/lib/model.js';
-import { notificationLine } from '../../alerter/lines.js';
+import { notificationLine, unroutedLine } from '../../alerter/lines.js';
 import { runLine, verifyLine } from '../../agent/lines.js';
 import type { Notification } from '../../alerter/notification.js';
 import type { ActionResult } from '../../common/queue/actions.js';
@@ -142,7 +142,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     await writeAlerterRecords();
   });
 
-  /** A delivery and a recovery run for the busy container's alert, in the alerter's own line protocol. */
+  /** A delivery, a recovery run and an alert that reached no one for the busy container's alert, in the alerter's own line protocol. */
   async function writeAlerterRecords() {
     const [alert] = await q.rows(`SELECT "key", "starts_at", "summary", "container_id" FROM ${ident(PM.alerts)} WHERE "container_name" = '${names.busy}' LIMIT 1`);
     const t = Date.now() - 5000;
@@ -160,6 +160,10 @@ describe('dashboard queries on data the collector and processor wrote', function
       notificationLine(n, 'webhook', 'sent', 2, 25, '', t + 1000),
       runLine(r, 'restarted', ''),
       verifyLine(r, true, t + 3000),
+      unroutedLine({
+        v: 1, key: String(alert.key), status: 'firing', rule: 'dash_busy', severity: 'warning', host, container: names.busy,
+        containerId: String(alert.container_id), summary: String(alert.summary), value: null, labels: {}, startsAt: t, endsAt: null, snapshotId: null,
+      }),
     ];
     const res = await fetch(`${services().influxUrl}/write?db=${db}&precision=ns`, { method: 'POST', body: lines.join('\n') });
     expect(res.status, await res.text()).to.equal(204);
@@ -173,7 +177,7 @@ describe('dashboard queries on data the collector and processor wrote', function
 
   const everything = new Set<Source>([
     'metrics', 'status', 'info', 'events', 'logs', 'processes', 'mounts', 'disk', 'images', 'rollup', 'threshold', 'prediction', 'alerts', 'snapshots',
-    'notifications', 'recovery', 'netstat', 'edges', 'posture',
+    'notifications', 'recovery', 'netstat', 'edges', 'posture', 'unrouted',
   ]);
   const vars = (container: VarValue): Record<string, VarValue> => ({
     host: [host], container, network: 'total', device: 'total', severity: { all: true },

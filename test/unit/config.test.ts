@@ -58,6 +58,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ file: path.join(tmp, 'missing.yaml') })).to.throw(/cannot read/);
   });
 
+  it('takes the Docker engine from DOCKER_HOST, as the Docker CLI does, when no docker key names one', () => {
+    expect(loadConfig({ env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' } }).docker.socketPath).to.equal('/run/user/1000/docker.sock');
+    const tcp = loadConfig({ env: { DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_CERT_PATH: '/certs' } }).docker;
+    expect(tcp.url).to.equal('tcp://10.0.0.5:2376');
+    expect(tcp.tls).to.include({ ca: '/certs/ca.pem', cert: '/certs/cert.pem', key: '/certs/key.pem' });
+    // A docker key set anywhere wins.
+    expect(loadConfig({ env: { DOCKER_HOST: 'unix:///a.sock', SHIPWATCH_DOCKER_SOCKET_PATH: '/b.sock' } }).docker.socketPath).to.equal('/b.sock');
+    expect(loadConfig({ file: file('d.yaml', 'docker:\n  url: tcp://h:2375\n'), env: { DOCKER_HOST: 'unix:///a.sock' } }).docker).to.include({ url: 'tcp://h:2375', socketPath: '/var/run/docker.sock' });
+    expect(loadConfig({ env: {} }).docker.socketPath).to.equal('/var/run/docker.sock');
+    expect(() => loadConfig({ env: { DOCKER_HOST: 'ssh://me@host' } })).to.throw(/docker \(from DOCKER_HOST\): unsupported address "ssh:\/\/me@host"/);
+  });
+
   it('maps keys to env names', () => {
     expect(envNameFor('collector.statsConcurrency')).to.equal('SHIPWATCH_COLLECTOR_STATS_CONCURRENCY');
   });
