@@ -17,7 +17,10 @@ import { parseDuration } from '../common/duration.js';
 import { MatcherSchema } from '../common/config-alerter.js';
 import { formatMatcher } from '../common/matchers.js';
 import { issueList } from '../common/validation.js';
-import { readSnapshot } from '../common/snapshot.js';
+import { readSnapshot, listSnapshots } from '../common/snapshot.js';
+import { SnapshotLinks } from './links.js';
+import { snapshotPage } from './snapshot-page.js';
+import { dashboardUrl, type GrafanaLink } from './notification.js';
 import { readServiceMap } from './servicemap.js';
 import type { AlertStore } from './store/alerts.js';
 import type { SilenceStore } from './store/silences.js';
@@ -38,6 +41,10 @@ export interface ApiDeps {
   metrics: AlerterMetrics;
   /** problems of the configuration (alerter/summary.ts), reported by /readyz */
   warnings?: string[];
+  /** checks the signed links of snapshot pages */
+  links?: SnapshotLinks;
+  /** the page of a snapshot links to the container's dashboard here */
+  grafana?: GrafanaLink;
   log: Logger;
   now?: () => number;
 }
@@ -78,6 +85,27 @@ const SilenceSchema = z
   });
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
+
+const name = z.string().min(1).max(256);
+/** A time in a query string: ms since epoch or RFC 3339. */
+const queryTime = z.string().transform((v, ctx) => {
+  const t = /^\d{1,16}$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: 'custom', message: 'not a time: give ms since epoch or RFC 3339 (2024-05-07T21:09:36Z)' });
+    return z.NEVER;
+  }
+  return t;
+});
+/** GET /api/snapshots: filters and one page, bounded. */
+const SnapshotQuery = z.strictObject({
+  host: name.optional(),
+  container: name.optional(),
+  rule: name.optional(),
+  from: queryTime.optional(),
+  to: queryTime.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+}).refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
 
 function badRequest(res: Response, error: z.ZodError) {
   res.status(400).json({
@@ -128,12 +156,42 @@ export function apiApp(d: ApiDeps): express.Express {
 
   // Compared as hashes: constant time whatever the length of what was sent.
   const expected = d.token ? sha(d.token) : undefined;
-  app.use((req, res, next) => {
-    const m = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
-    if (!expected || !m || !timingSafeEqual(sha(m[1]), expected)) {
-      res.status(401).set('www-authenticate', 'Bearer').json({ error: expected ? 'missing or wrong bearer token' : 'no API token configured (alerter.api.token)' });
-      return;
+  /** The token as a bearer token, or as the password of HTTP Basic (what a browser asks for). */
+  const authorized = (req: Request) => {
+    const h = req.get('authorization') ?? '';
+    const bearer = /^Bearer (.+)$/.exec(h)?.[1];
+    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(h)?.[1];
+    const given = bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
+    return !!expected && given !== undefined && timingSafeEqual(sha(given), expected);
+  };
+  const unauthorized = (res: Response, challenge: string) =>
+    res.status(401).set('www-authenticate', challenge).json({ error: expected ? 'missing or wrong token' : 'no API token configured (alerter.api.token)' });
+
+  // A snapshot's page: for a browser, so a signed link from a notification opens it, or the token as a Basic password.
+  app.get('/snapshots/:id', wrap(async (req, res) => {
+    const id = String(req.params.id);
+    if (!d.links?.check(id, req.query.exp, req.query.sig, now()) && !authorized(req)) {
+      return unauthorized(res, 'Basic realm="Shipwatch alerter: the API token is the password", charset="UTF-8"');
     }
+    const s = await readSnapshot(d.query, id);
+    res.set({
+      // The body is hostile input: escaped, and no script may run should something slip through.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      // The signed link must not travel on to the dashboard it links to.
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    });
+    if (!s) return res.status(404).type('text/plain').send('no such snapshot\n');
+    const g = d.grafana;
+    res.type('html').send(snapshotPage(s, {
+      json: `/api/snapshots/${encodeURIComponent(id)}`,
+      dashboard: g ? dashboardUrl(g, s.host, s.container?.name ?? '', s.alert?.startsAt ?? s.time, null) : '',
+    }));
+  }));
+
+  app.use((req, res, next) => {
+    if (!authorized(req)) return void unauthorized(res, 'Bearer');
     next();
   });
 
@@ -199,6 +257,24 @@ export function apiApp(d: ApiDeps): express.Express {
   app.delete('/api/silences/:id', wrap(async (req, res) => {
     if (!(await d.silences.delete(String(req.params.id)))) return res.status(404).json({ error: 'no such silence' });
     res.status(204).end();
+  }));
+
+  app.get('/api/snapshots', wrap(async (req, res) => {
+    const q = SnapshotQuery.safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error);
+    const f = q.data;
+    const items = await listSnapshots(d.query, f);
+    res.json({
+      snapshots: items.map((s) => ({
+        ...s,
+        time: new Date(s.time).toISOString(),
+        links: { json: `/api/snapshots/${encodeURIComponent(s.id)}`, html: SnapshotLinks.path(s.id) },
+      })),
+      limit: f.limit,
+      offset: f.offset,
+      // A full page may have a next one.
+      next: items.length === f.limit ? f.offset + f.limit : null,
+    });
   }));
 
   app.get('/api/snapshots/:id', wrap(async (req, res) => {

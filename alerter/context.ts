@@ -7,6 +7,8 @@ import type { AlerterStores } from './store/index.js';
 import type { Router } from './routing.js';
 import type { AlerterMetrics } from './metrics.js';
 import type { Notification } from './notification.js';
+import type { SnapshotLinks } from './links.js';
+import type { AlertRecord } from './record.js';
 import { CHANNELS, deliveryId, deliveryJobId, type DeliveryJob, type FlushJob } from './queues.js';
 
 export interface AlerterContext {
@@ -18,9 +20,14 @@ export interface AlerterContext {
   deliveryQueue: Queue<DeliveryJob>;
   writer: LineSink;
   metrics: AlerterMetrics;
+  /** links to snapshot pages in notifications */
+  links: SnapshotLinks;
   log: Logger;
   now: () => number;
 }
+
+/** The link to an alert's snapshot page in a notification sent at `at`; '' when it has none. */
+export const snapshotUrl = (ctx: AlerterContext, r: AlertRecord, at: number) => (r.msg.snapshotId ? ctx.links.url(r.msg.snapshotId, at) : '');
 
 /** Queues one delivery per channel of the notification's receiver; adding the same notification again adds nothing. */
 export async function enqueueNotification(ctx: AlerterContext, n: Notification): Promise<number> {

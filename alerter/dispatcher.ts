@@ -13,7 +13,7 @@ import { matchesAll } from '../common/matchers.js';
 import { silencedBy } from './silences.js';
 import { stateId, type AlertRecord } from './record.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification, type RecoveryOutcome } from './notification.js';
-import { enqueueNotification, type AlerterContext } from './context.js';
+import { enqueueNotification, snapshotUrl, type AlerterContext } from './context.js';
 import type { RouteMatch } from './routing.js';
 import { ACTIONS_QUEUE, agentPrefix, actionCommand, type ActionJob, type ActionResult } from '../common/queue/actions.js';
 import { jobIdPart } from '../common/queue/names.js';
@@ -107,7 +107,7 @@ export class ActionDispatcher {
     // A stop that worked is reported, not escalated.
     const recovered = o.recovered || done;
     const to = recovered || !cfg.actions.escalateTo ? receivers : [cfg.actions.escalateTo];
-    const alert = notifiedAlert(record, cfg.grafana, recovered ? record.msg.severity : 'critical');
+    const alert = notifiedAlert(record, cfg.grafana, recovered ? record.msg.severity : 'critical', snapshotUrl(this.ctx, record, this.ctx.now()));
     for (const receiver of to) {
       const n: Notification = {
         v: NOTIFICATION_VERSION,

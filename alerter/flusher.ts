@@ -10,7 +10,7 @@ import { alertLabels } from './labels.js';
 import { silencedBy } from './silences.js';
 import { isInhibited } from './inhibit.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification } from './notification.js';
-import { enqueueNotification, type AlerterContext } from './context.js';
+import { enqueueNotification, snapshotUrl, type AlerterContext } from './context.js';
 import { flushJobId } from './ingest.js';
 import type { FlushJob } from './queues.js';
 import type { AlertRecord } from './record.js';
@@ -66,7 +66,7 @@ export class GroupFlusher {
         receiver: route.receiver,
         groupKey: group.id,
         groupLabels: group.labels,
-        alerts: [...plan.firing, ...plan.resolved].map((r) => notifiedAlert(r, g)),
+        alerts: [...plan.firing, ...plan.resolved].map((r) => notifiedAlert(r, g, undefined, snapshotUrl(this.ctx, r, job.at))),
         time: job.at,
         recovery: null,
       };

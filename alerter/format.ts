@@ -4,6 +4,7 @@
  */
 import { formatValue as fmtValue } from '../common/format.js';
 import type { Notification, NotifiedAlert } from './notification.js';
+import { escapeHtml as esc } from './html.js';
 
 const iso = (t: number | null) => (t ? new Date(t).toISOString() : null);
 
@@ -34,6 +35,7 @@ function alertLines(a: NotifiedAlert): string[] {
   if (a.containerId) out.push(`  container ID ${a.containerId.slice(0, 12)}`);
   if (a.dashboardUrl) out.push(`  dashboard: ${a.dashboardUrl}`);
   if (a.snapshotId) out.push(`  snapshot: ${a.snapshotId}`);
+  if (a.snapshotUrl) out.push(`  snapshot page: ${a.snapshotUrl}`);
   return out;
 }
 
@@ -63,7 +65,6 @@ export function emailText(n: Notification): string {
   return out.join('\n');
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function emailHtml(n: Notification): string {
   const color = n.status === 'firing' && n.reason !== 'recovered' ? '#c0392b' : '#27ae60';
@@ -87,7 +88,11 @@ export function emailHtml(n: Notification): string {
       parts.push('</table>');
       if (s.logs.length) parts.push(`<pre>${esc(s.logs.join('\n'))}</pre>`);
     }
-    if (a.dashboardUrl) parts.push(`<p><a href="${esc(a.dashboardUrl)}">Container dashboard</a></p>`);
+    const links = [
+      a.snapshotUrl ? `<a href="${esc(a.snapshotUrl)}">Fault snapshot</a> (logs, inspect, processes, metrics at the fault)` : '',
+      a.dashboardUrl ? `<a href="${esc(a.dashboardUrl)}">Container dashboard</a>` : '',
+    ].filter(Boolean);
+    if (links.length) parts.push(`<p>${links.join(' · ')}</p>`);
   }
   parts.push(`<p style="color:#888">notification ${esc(n.id)}</p>`);
   return `<!doctype html><html><body>${parts.join('\n')}</body></html>`;
@@ -137,6 +142,7 @@ export function webhookBody(n: Notification, deliveryId: string) {
       startsAt: iso(a.startsAt),
       endsAt: iso(a.endsAt),
       snapshotId: a.snapshotId,
+      snapshotUrl: a.snapshotUrl || null,
       acknowledged: a.acknowledged,
       dashboardUrl: a.dashboardUrl || null,
     })),

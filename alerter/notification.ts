@@ -30,6 +30,8 @@ export interface NotifiedAlert {
   snapshot: SnapshotSummary | null;
   acknowledged: boolean;
   dashboardUrl: string;
+  /** the snapshot's page (alerter.api.publicUrl); '' when there is none */
+  snapshotUrl: string;
 }
 
 export interface RecoveryOutcome {
@@ -79,12 +81,13 @@ export function dashboardUrl(g: GrafanaLink, host: string, container: string, st
   return `${g.url.replace(/\/+$/, '')}/d/${encodeURIComponent(g.dashboardUid)}?${q}`;
 }
 
-export function notifiedAlert(r: AlertRecord, g: GrafanaLink, severity = r.msg.severity): NotifiedAlert {
+export function notifiedAlert(r: AlertRecord, g: GrafanaLink, severity = r.msg.severity, snapshotUrl = ''): NotifiedAlert {
   const m = r.msg;
   return {
     key: m.key, status: m.status, rule: m.rule, severity, host: m.host, container: m.container,
     containerId: m.containerId, summary: m.summary, value: m.value, labels: m.labels, startsAt: m.startsAt,
     endsAt: m.endsAt, snapshotId: m.snapshotId, snapshot: m.snapshot ?? null, acknowledged: isAcked(r),
     dashboardUrl: dashboardUrl(g, m.host, m.container, m.startsAt, m.endsAt),
+    snapshotUrl,
   };
 }

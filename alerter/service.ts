@@ -18,7 +18,8 @@ import { GroupFlusher } from './flusher.js';
 import { Deliverer } from './delivery.js';
 import { ActionDispatcher } from './dispatcher.js';
 import { startApi } from './api.js';
-import { alerterSummary, alerterWarnings } from './summary.js';
+import { alerterSummary, alerterWarnings, apiPublicUrl } from './summary.js';
+import { SnapshotLinks } from './links.js';
 import { logSummary } from '../common/summary.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
@@ -51,15 +52,24 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     for (const q of depthQueues) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
     return out;
   });
+  const stores = createStores(redis, cfg.redis.prefix);
+  // The API first: its address goes into the links of the first notifications.
+  const api = a.api.enabled
+    ? await startApi({
+      host: a.api.host, port: a.api.port, token: a.api.token, alerts: stores.alerts, silences: stores.silences, redis,
+      query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, log: log.child({ part: 'api' }),
+    })
+    : undefined;
   const ctx: AlerterContext = {
     cfg: a,
-    stores: createStores(redis, cfg.redis.prefix),
+    stores,
     router: new Router(a.route),
     receivers: new Map(a.receivers.map((r) => [r.name, r])),
     flushQueue,
     deliveryQueue,
     writer,
     metrics,
+    links: new SnapshotLinks(apiPublicUrl(a, api?.port), a.api.token, a.api.linkTtl),
     log,
     now: Date.now,
   };
@@ -96,12 +106,6 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     void w.run();
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const api = a.api.enabled
-    ? await startApi({
-      host: a.api.host, port: a.api.port, token: a.api.token, alerts: ctx.stores.alerts, silences: ctx.stores.silences, redis,
-      query: writer.query, metrics, warnings: alerterWarnings(a), log: log.child({ part: 'api' }),
-    })
-    : undefined;
   const pruner = setInterval(() => void ctx.stores.alerts.prune(Date.now()).catch(() => {}), 3_600_000);
   pruner.unref();
   logSummary(log, alerterSummary(cfg, api?.port));

@@ -8,7 +8,8 @@ import type { Logger } from '../common/log.js';
 import { OnceLogger } from '../common/log.js';
 import type { ContainerSample } from '../common/queue/payload.js';
 import type { Config } from '../common/config.js';
-import { SamplesPublisher, type SamplesInput } from '../common/queue/publisher.js';
+import { SamplesPublisher, type SamplesInput, type EventInput } from '../common/queue/publisher.js';
+import { isCaptureTrigger, type FaultCapture } from '../common/capture.js';
 import type { CycleSamples, SamplesSink } from './collector.js';
 import type { ContainerMeta } from './container.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
@@ -74,6 +75,8 @@ export interface FeedSources {
   tcpOf?: (id: string) => TcpSummary | undefined;
   /** security posture per container (the posture part) */
   postureOf?: (id: string) => Posture | undefined;
+  /** reads a container's fault capture from Docker (collector.capture) */
+  capture?: (id: string, trigger: string) => Promise<FaultCapture>;
 }
 
 export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], sources: FeedSources = {}): SamplesInput {
@@ -125,7 +128,7 @@ export class QueueFeed implements SamplesSink {
     const kept: Record<string, string> = {};
     for (const k of EVENT_ATTRS) if (attrs[k] !== undefined) kept[k] = attrs[k];
     const nano = BigInt(e.timeNano ?? e.time * 1e9);
-    this.track(this.publisher.publishEvent({
+    const input: EventInput = {
       host: this.host,
       time: Number(nano / 1_000_000n),
       nano: nano.toString(),
@@ -135,7 +138,10 @@ export class QueueFeed implements SamplesSink {
       name: attrs.name,
       image: attrs.image,
       attributes: kept,
-    }));
+    };
+    // Read now, while the container's log and state are still those of the fault; published in its place.
+    const capture = this.sources.capture && isCaptureTrigger(e.Type, e.Action) ? this.sources.capture(e.Actor.ID, e.Action) : undefined;
+    this.track(this.publisher.publishEvent(input, capture));
   }
 
   follow(events: DockerEventStream): void {

@@ -14,6 +14,7 @@ import { startParts, eventFilters, eventResume, type CollectorParts } from './pa
 import { selectSource } from './sources/select.js';
 import { ApiStatsSource } from './sources/api.js';
 import { collectorSummary } from './summary.js';
+import { FaultCapturer } from './capture.js';
 import { logSummary } from '../common/summary.js';
 
 export interface RunningCollector {
@@ -46,12 +47,15 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   // the disk part measured (exhaustion prediction), the log lines matching each pattern (log error rate),
   // the TCP counts of the network part and the posture (their rules).
   const { disk, logs, network, posture } = parts;
+  // Logs, inspect and processes read at fault events, whether or not log collection is on.
+  const capturer = cfg.collector.capture.enabled ? new FaultCapturer(docker, cfg.collector.capture) : undefined;
   const feed = cfg.queue.enabled
     ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), {
       fsOf: disk && ((id) => disk.fsOf(id)),
       takeLogMatches: logs && (() => logs.takeMatches()),
       tcpOf: network && ((id) => network.tcpOf(id)),
       postureOf: posture && ((id) => posture.postureOf(id)),
+      capture: capturer && ((id, trigger) => capturer.capture(id, trigger)),
     })
     : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });

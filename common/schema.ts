@@ -398,6 +398,9 @@ export const ALERT_FIELDS = {
 export const SNAPSHOT_FIELDS = {
   id: 'snapshot_id',
   alertKey: 'alert_key',
+  /** the alert's severity and summary, for lists that do not read the body */
+  severity: 'severity',
+  summary: 'summary',
   /** the snapshot document as JSON */
   body: 'body',
 } as const;

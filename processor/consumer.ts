@@ -29,7 +29,8 @@ import type { HostEngine, Applied, Order } from './engine.js';
 import type { StateStore } from './store.js';
 import type { AlertPublisher } from './alert-publisher.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { buildSnapshot, snapshotSummary } from './snapshot.js';
+import { buildSnapshot, snapshotSummary, applyCapture } from './snapshot.js';
+import { parseCapture, type FaultCapture } from '../common/capture.js';
 
 /**
  * Jobs that finish close together share one flush: InfluxDB takes a few large
@@ -189,7 +190,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
         }
         const applied = this.apply(s, x);
         s.lid = job.id!;
-        await this.effects(s, applied);
+        await this.effects(shard, s, applied, x);
         if (!(await store.commit(shard, host, lk.token, encodeHostState(s)))) {
           committed = true;
           throw new Error(`lost the lock of host ${host} before committing; the job is retried`);
@@ -207,13 +208,27 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
     }
   }
 
-  /** Outputs before the commit, each idempotent: points overwrite themselves, jobs have fixed IDs. */
-  private async effects(s: HostState, a: Applied): Promise<void> {
-    const { writer, alerts, snapshots } = this.deps;
+  /** Outputs before the commit, each idempotent: points overwrite themselves, jobs and captures have fixed keys. */
+  private async effects(shard: number, s: HostState, a: Applied, x: Parsed): Promise<void> {
+    const { writer, alerts, snapshots, store, log } = this.deps;
     const lines = a.lines;
+    const snap = this.cfg.processor.snapshot;
+    // The capture an event brought: kept for the fault it starts, now or (a died fault, after stopGrace) later.
+    let own: { id: string; capture: FaultCapture } | undefined;
+    if (snapshots && x.kind === 'event' && x.p.capture !== undefined) {
+      const c = parseCapture(x.p.capture);
+      if (c.ok) {
+        own = { id: x.p.id, capture: c.value };
+        await store.putCapture(shard, s.host, x.p.id, c.value, snap.lookback);
+      } else {
+        log.warn({ host: s.host, container: x.p.name, reason: c.reason }, 'fault capture dropped; the event is applied without it');
+      }
+    }
     if (snapshots) {
       for (const f of a.faults) {
         const body = buildSnapshot(s, f.container, f.transition, f.baselines);
+        const cap = own?.id === f.container.id ? own.capture : await store.getCapture(shard, s.host, f.container.id);
+        if (cap) applyCapture(body, cap, snap.lookback, snap.logLines);
         await snapshots.enrich(body);
         f.transition.snapshot = snapshotSummary(body);
         lines.push(snapshots.line(body));

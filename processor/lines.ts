@@ -1,4 +1,5 @@
 /** Line protocol of the processor's measurements (pure; names from common/schema.ts). */
+import type { SnapshotBody } from '../common/snapshot.js';
 import { seriesKey, line, int } from '../common/lineprotocol.js';
 import {
   PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, TAG, ROLLUP_FIELDS as RF, THRESHOLD_FIELDS as TF,
@@ -63,10 +64,13 @@ export function alertLine(host: string, tr: Transition): string {
   }, tr.time);
 }
 
-export function snapshotLine(host: string, container: string, rule: string, id: string, alertKey: string, body: string, t: number): string {
-  return line(seriesKey(PM.snapshot, { [TAG.engineHost]: host, [TAG.containerName]: container, [PT.rule]: rule }), {
-    [SF.id]: id,
-    [SF.alertKey]: alertKey,
-    [SF.body]: body,
-  }, t);
+/** The snapshot as one point: the body as JSON, and what lists show beside it. */
+export function snapshotLine(b: SnapshotBody, json: string): string {
+  return line(seriesKey(PM.snapshot, { [TAG.engineHost]: b.host, [TAG.containerName]: b.container.name, [PT.rule]: b.alert.rule }), {
+    [SF.id]: b.id,
+    [SF.alertKey]: b.alert.key,
+    [SF.severity]: b.alert.severity,
+    [SF.summary]: b.alert.summary,
+    [SF.body]: json,
+  }, b.time);
 }

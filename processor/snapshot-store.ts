@@ -24,10 +24,14 @@ export class SnapshotStore {
     return `${ident(TAG.engineHost)} = ${literal(body.host)} AND ${ident(TAG.containerName)} = ${literal(body.container.name)} AND time >= ${from}ms AND time <= ${to}ms`;
   }
 
-  /** Adds processes and logs; a measurement that does not exist (yet) leaves null and a note. */
+  /**
+   * Adds the processes and logs the collector wrote to InfluxDB, where the
+   * capture at the fault gave none; a measurement that does not exist (yet)
+   * leaves null and a note.
+   */
   async enrich(body: SnapshotBody): Promise<void> {
     const where = this.where(body);
-    if (this.cfg.processes > 0) {
+    if (this.cfg.processes > 0 && body.processes === null) {
       try {
         const rows = await this.query.rows(
           `SELECT * FROM ${ident(MEASUREMENT.process)} WHERE ${where} ORDER BY time DESC LIMIT ${this.cfg.processes * 4}`,
@@ -39,12 +43,13 @@ export class SnapshotStore {
             .filter((r) => r.time === latest)
             .sort((a, b) => Number(b[PROCESS_FIELDS.cpuPercent] ?? 0) - Number(a[PROCESS_FIELDS.cpuPercent] ?? 0))
             .slice(0, this.cfg.processes);
+          body.sources.processes = 'influxdb';
         } else body.notes.push(`no ${MEASUREMENT.process} points for the container`);
       } catch (e) {
         body.notes.push(`processes not read: ${(e as Error).message}`);
       }
     }
-    if (this.cfg.logLines > 0) {
+    if (this.cfg.logLines > 0 && body.logs === null) {
       try {
         const rows = await this.query.rows(
           `SELECT ${ident(LOG_FIELDS.message)}, ${ident(TAG.stream)} FROM ${ident(MEASUREMENT.log)} WHERE ${where} AND time <= ${body.time + 1000}ms ORDER BY time DESC LIMIT ${this.cfg.logLines}`,
@@ -55,7 +60,8 @@ export class SnapshotStore {
             stream: String(r[TAG.stream] ?? ''),
             message: String(r[LOG_FIELDS.message] ?? '').slice(0, MAX_LOG_LINE),
           }));
-        } else body.notes.push(`no ${MEASUREMENT.log} points for the container`);
+          body.sources.logs = 'influxdb';
+        } else body.notes.push(`no ${MEASUREMENT.log} points for the container (logs are read from Docker at die, oom and unhealthy events; collector.logs for other rules)`);
       } catch (e) {
         body.notes.push(`logs not read: ${(e as Error).message}`);
       }
@@ -76,6 +82,6 @@ export class SnapshotStore {
       body.notes.push('samples left out to fit');
       json = JSON.stringify(body);
     }
-    return snapshotLine(body.host, body.container.name, body.alert.rule, body.id, body.alert.key, json, body.time);
+    return snapshotLine(body, json);
   }
 }

@@ -8,6 +8,7 @@ import type { SnapshotSummary } from '../common/queue/alerts.js';
 import { formatValue } from '../common/format.js';
 import type { ContainerState, HostState } from './state.js';
 import type { Transition } from './alerts.js';
+import type { FaultCapture } from '../common/capture.js';
 
 export function buildSnapshot(
   s: HostState,
@@ -38,8 +39,36 @@ export function buildSnapshot(
     baselines,
     processes: null,
     logs: null,
+    inspect: null,
+    capture: null,
+    sources: { logs: null, processes: null },
     notes: [],
   };
+}
+
+/** How far after the alert's start a capture may have been read and still describe it. */
+const CAPTURE_AFTER_MS = 60_000;
+
+/**
+ * Fills the snapshot from the collector's capture at the fault (its log tail,
+ * inspect facts and processes, read from Docker), when the capture belongs to
+ * this fault: read within `lookback` before the alert started, or just after.
+ * Returns whether it was used.
+ */
+export function applyCapture(body: SnapshotBody, cap: FaultCapture, lookback: number, logLines: number): boolean {
+  if (cap.time < body.time - lookback || cap.time > body.time + CAPTURE_AFTER_MS) return false;
+  body.capture = { time: cap.time, trigger: cap.trigger, errors: cap.errors };
+  body.inspect = cap.inspect;
+  if (cap.logs && logLines > 0) {
+    body.logs = cap.logs.slice(-logLines).map((l) => ({ time: l.time ?? cap.time, stream: l.stream, message: l.message }));
+    body.sources.logs = 'docker';
+  }
+  if (cap.processes) {
+    body.processes = cap.processes;
+    body.sources.processes = 'docker';
+  }
+  for (const e of cap.errors) body.notes.push(`capture: ${e}`);
+  return true;
 }
 
 /** Lines and characters of the log tail an alert message carries. */
@@ -64,6 +93,13 @@ export function snapshotSummary(s: SnapshotBody): SnapshotSummary {
     if (i.memLimit) facts.push(['memory limit', `${Math.round(i.memLimit / 1048576)} MiB`]);
   }
   facts.push(['restarts in window', String(c.restartsInWindow)]);
+  const ins = s.inspect;
+  if (ins) {
+    facts.push(['restart policy', ins.restartPolicy.name + (ins.restartPolicy.maximumRetryCount ? `:${ins.restartPolicy.maximumRetryCount}` : '')]);
+    if (ins.state.error) facts.push(['error', ins.state.error.slice(0, 300)]);
+    const check = ins.health?.log.at(-1);
+    if (check) facts.push(['last health check', `exit ${check.exitCode ?? '?'}: ${check.output.trim().slice(0, 300)}`]);
+  }
   const last = (m: string) => s.samples[m]?.at(-1)?.[1];
   const cpu = last('cpu_percent');
   const mem = last('mem_usage');

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../common/queue/connection.js';
 import { shardPrefix } from '../common/queue/names.js';
+import { parseCapture, type FaultCapture } from '../common/capture.js';
 
 const COMMIT = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
@@ -72,6 +73,31 @@ export class StateStore {
 
   async release(shard: number, host: string, token: string): Promise<void> {
     await this.redis.swRelease(this.lockKey(shard, host), token);
+  }
+
+  captureKey(shard: number, host: string, containerId: string) {
+    return `${shardPrefix(this.prefix, shard)}:capture:${host}:${containerId}`;
+  }
+
+  /**
+   * Keeps a container's latest fault capture for `ttl` ms, apart from the
+   * host's state (it is large, and needed only when a fault fires): a died
+   * fault fires stopGrace after the event that brought it.
+   */
+  async putCapture(shard: number, host: string, containerId: string, capture: FaultCapture, ttl: number): Promise<void> {
+    await this.redis.set(this.captureKey(shard, host, containerId), JSON.stringify(capture), 'PX', ttl);
+  }
+
+  /** The container's latest capture; undefined when there is none or it does not read back. */
+  async getCapture(shard: number, host: string, containerId: string): Promise<FaultCapture | undefined> {
+    const raw = await this.redis.get(this.captureKey(shard, host, containerId));
+    if (!raw) return undefined;
+    try {
+      const p = parseCapture(JSON.parse(raw));
+      return p.ok ? p.value : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The stored state document of a host (for tools and tests). */

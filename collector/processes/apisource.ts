@@ -16,9 +16,14 @@ export class ApiProcessSource implements ProcessSource {
 
   constructor(private readonly docker: Docker, private readonly timeout: number) {}
 
-  async list(c: ContainerMeta, nowMs: number): Promise<ProcessSample[] | undefined> {
+  list(c: ContainerMeta, nowMs: number): Promise<ProcessSample[] | undefined> {
+    return this.top(c.id, nowMs);
+  }
+
+  /** The container's processes; undefined when it is gone or not running. */
+  async top(id: string, nowMs: number): Promise<ProcessSample[] | undefined> {
     const ask = (ps_args?: string) =>
-      this.docker.getContainer(c.id).top({ ...(ps_args ? { ps_args } : {}), abortSignal: AbortSignal.timeout(this.timeout) }) as Promise<TopAnswer>;
+      this.docker.getContainer(id).top({ ...(ps_args ? { ps_args } : {}), abortSignal: AbortSignal.timeout(this.timeout) }) as Promise<TopAnswer>;
     try {
       const top = await ask(this.plain ? undefined : PS_ARGS);
       return parseTop(top, nowMs);

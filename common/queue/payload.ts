@@ -75,6 +75,11 @@ export const EventPayloadSchema = z.object({
   name: z.string().optional(),
   image: z.string().optional(),
   attributes: z.record(z.string(), z.string()).optional(),
+  /**
+   * at die, oom and unhealthy: what the collector read from Docker (common/capture.ts), checked
+   * apart from the event, so that a capture that does not match costs the capture, not the event
+   */
+  capture: z.unknown().optional(),
 });
 
 export type ContainerSample = z.infer<typeof ContainerSampleSchema>;

@@ -62,8 +62,12 @@ export class SamplesPublisher {
     return job.id!;
   }
 
-  publishEvent(input: EventInput): Promise<string> {
-    return this.serial(input.host, () => this.addEvent(input));
+  /**
+   * Publishes one Docker event. A fault capture still being read takes its
+   * place in the host's order now: the host's later jobs wait for it.
+   */
+  publishEvent(input: EventInput, capture?: Promise<unknown>): Promise<string> {
+    return this.serial(input.host, async () => this.addEvent(capture ? { ...input, capture: await capture } : input));
   }
 
   private async addEvent(input: EventInput): Promise<string> {

@@ -1,11 +1,11 @@
 /** Alerts: what is firing, the history of alerts, and the state recorded when they fired. */
-import { TAG, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, ALERT_FIELDS as AF, SNAPSHOT_FIELDS as SF } from '../../common/schema.js';
+import { TAG, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, ALERT_FIELDS as AF} from '../../common/schema.js';
 import { dashboard, Layout, table, stateLine, timeseries, target, organize, asTime } from '../lib/build.js';
 import { ident as q, and, matchVar, TIME_FILTER, INTERVAL } from '../lib/influxql.js';
 import { hostVar, containerVar, hostFilter, containerFilter, BY_CONTAINER, CONTAINER_ROW_LINK } from '../lib/containers.js';
 import {
   alertsTarget, snapshotsTarget, notificationsTarget, deliveriesTarget, recoveryTarget, alertAnnotation, recoveryAnnotation,
-  ALERT_MAPPINGS, ALERT_CELLS, jsonCells,
+  ALERT_MAPPINGS, ALERT_CELLS, SNAPSHOT_LINKS, SNAPSHOT_CELLS, SNAPSHOT_DESCRIPTION, alerterUrlVar,
 } from '../lib/records.js';
 import { queryVar } from '../lib/build.js';
 import { UID } from '../lib/links.js';
@@ -63,8 +63,9 @@ export function alerts(): Dashboard {
   }));
   l.add(table({
     title: 'Fault snapshots', w: 24, h: 10,
+    description: SNAPSHOT_DESCRIPTION,
     targets: [snapshotsTarget('A', 200)],
-    overrides: jsonCells(SF.body),
+    links: SNAPSHOT_LINKS, mappings: ALERT_MAPPINGS, overrides: SNAPSHOT_CELLS,
   }));
   return dashboard({
     uid: UID.alerts,
@@ -77,6 +78,7 @@ export function alerts(): Dashboard {
         query: `SHOW TAG VALUES FROM ${q(PM.alerts)} WITH KEY = ${q(PT.severity)}`,
         expect: { columns: ['value'], source: 'alerts' },
       }),
+      alerterUrlVar(),
     ],
     annotations: [alertAnnotation(true), recoveryAnnotation()],
     layout: l,

@@ -1,7 +1,7 @@
 /** Container detail: one or more containers' resources, network, events, logs, processes, filesystem, security and faults. */
 import {
   MEASUREMENT as M, TAG, PROCESS_FIELDS as P, MOUNT_FIELDS as MF, DISK_FIELDS, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT,
-  PREDICTION_FIELDS as PF, SNAPSHOT_FIELDS as SF,
+  PREDICTION_FIELDS as PF,
 } from '../../common/schema.js';
 import { dashboard, Layout, table, timeseries, target, organize } from '../lib/build.js';
 import { ident as q, and, atRangeEnd, WINDOW, TIME_FILTER } from '../lib/influxql.js';
@@ -11,7 +11,7 @@ import {
 } from '../lib/containers.js';
 import {
   eventsTarget, logsTarget, logMatchesTarget, alertsTarget, snapshotsTarget, recoveryTarget, alertAnnotation, eventAnnotation, recoveryAnnotation,
-  ALERT_MAPPINGS, ALERT_CELLS, LOG_MAPPINGS, LOG_CELLS, STATE_MAPPINGS, stateCells, jsonCells,
+  ALERT_MAPPINGS, ALERT_CELLS, LOG_MAPPINGS, LOG_CELLS, STATE_MAPPINGS, stateCells, SNAPSHOT_LINKS, SNAPSHOT_CELLS, SNAPSHOT_DESCRIPTION, alerterUrlVar,
 } from '../lib/records.js';
 import { tcpStatesPanel, peersPanel, posturePanel } from '../lib/network.js';
 import { UID } from '../lib/links.js';
@@ -101,9 +101,9 @@ export function container(): Dashboard {
     table({ title: 'Recovery runs', w: 12, h: 9, targets: [recoveryTarget('A', 100, true)], mappings: ALERT_MAPPINGS, overrides: ALERT_CELLS }),
     table({
       title: 'Fault snapshots', w: 24, h: 9,
-      description: 'State recorded when an alert fired: open a cell to read the document.',
+      description: SNAPSHOT_DESCRIPTION,
       targets: [snapshotsTarget('A', 50)],
-      overrides: jsonCells(SF.body),
+      links: SNAPSHOT_LINKS, mappings: ALERT_MAPPINGS, overrides: SNAPSHOT_CELLS,
     }),
   );
 
@@ -111,7 +111,7 @@ export function container(): Dashboard {
     uid: UID.container,
     title: 'Shipwatch / Container',
     description: 'One or more containers in detail: resources with their rolled average and learned band, TCP states and peers, events, logs, processes, filesystem, security posture and faults.',
-    variables: [hostVar(), containerVar(), networkVar(), deviceVar(), rollupRpVar()],
+    variables: [hostVar(), containerVar(), networkVar(), deviceVar(), rollupRpVar(), alerterUrlVar()],
     annotations: [alertAnnotation(true), eventAnnotation(), recoveryAnnotation()],
     layout: l,
   });

@@ -221,6 +221,11 @@ export function queryVar(o: QueryVarOptions): Variable & { [EXPECT]: Expectation
   return v;
 }
 
+/** A text the user may change in the dashboard settings or as ?var-<name>= in the URL; hidden on the dashboard. */
+export function textVar(name: string, label: string, value: string, description: string): Variable {
+  return { type: 'textbox', name, label, description, hide: 2, query: value, current: { text: value, value }, options: [{ text: value, value, selected: true }] };
+}
+
 /** A hidden constant, e.g. the rollups' retention policy. */
 export function constVar(name: string, value: string, description: string): Variable {
   return { type: 'constant', name, description, hide: 2, query: value, current: { text: value, value }, options: [{ text: value, value, selected: true }], skipUrlSync: true };

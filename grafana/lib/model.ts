@@ -86,7 +86,7 @@ export interface VariableOption {
 }
 
 export interface Variable {
-  type: 'query' | 'constant' | 'custom' | 'interval';
+  type: 'query' | 'constant' | 'custom' | 'interval' | 'textbox';
   name: string;
   label?: string;
   description?: string;

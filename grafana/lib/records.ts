@@ -4,10 +4,10 @@ import {
   PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, ALERT_FIELDS as AF, SNAPSHOT_FIELDS as SF,
   ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF, RECOVERY_FIELDS as RF, UNROUTED_FIELDS as UF,
 } from '../../common/schema.js';
-import { target, annotation, byNames } from './build.js';
+import { target, annotation, byNames, textVar } from './build.js';
 import { ident as q, and, eq, TIME_FILTER, INTERVAL } from './influxql.js';
 import { hostFilter, containerFilter, BY_CONTAINER } from './containers.js';
-import type { InfluxTarget } from './model.js';
+import type { DashboardLink, InfluxTarget } from './model.js';
 
 const recent = (limit: number) => `ORDER BY time DESC LIMIT ${limit}`;
 
@@ -78,13 +78,36 @@ export function unroutedTarget(refId: string): InfluxTarget {
     { format: 'table', expect: { columns: ['alerts'], source: 'unrouted' } });
 }
 
-/** Fault snapshots: the container's state recorded when an alert fired. */
+/** Fault snapshots: the container's state recorded when an alert fired; the "page" column opens one on the alerter. */
 export function snapshotsTarget(refId: string, limit: number): InfluxTarget {
   return target(refId,
-    `SELECT ${q(TAG.containerName)}, ${q(PT.rule)}, ${q(SF.id)}, ${q(SF.body)} FROM ${q(PM.snapshot)} ` +
-      `WHERE ${and(hostFilter, containerFilter, TIME_FILTER)} ${recent(limit)}`,
-    { format: 'table', expect: { columns: [TAG.containerName, PT.rule, SF.id, SF.body], source: 'snapshots' } });
+    `SELECT ${q(TAG.containerName)}, ${q(PT.rule)}, ${q(SF.severity)}, ${q(SF.summary)}, ${q(SF.id)}, ${q(SF.id)} AS ${q(SNAPSHOT_PAGE)} ` +
+      `FROM ${q(PM.snapshot)} WHERE ${and(hostFilter, containerFilter, TIME_FILTER)} ${recent(limit)}`,
+    { format: 'table', expect: { columns: [TAG.containerName, PT.rule, SF.severity, SF.summary, SF.id, SNAPSHOT_PAGE], source: 'snapshots' } });
 }
+
+/** The variable holding the alerter API's address, where snapshot pages are. */
+export const ALERTER_URL_VAR = 'alerter';
+const SNAPSHOT_PAGE = 'page';
+
+export const alerterUrlVar = () => textVar(ALERTER_URL_VAR, 'Alerter API', 'http://127.0.0.1:9095',
+  'The alerter API as your browser reaches it (alerter.api.publicUrl): snapshot pages open there. It asks for the API token as the password.');
+
+/** Opens the row's snapshot page on the alerter. */
+const SNAPSHOT_LINK: DashboardLink = {
+  title: 'Open the snapshot page', type: 'link', icon: 'external link', tooltip: 'Logs, inspect, processes and metrics at the fault',
+  url: `\${${ALERTER_URL_VAR}}/snapshots/\${__data.fields.${SF.id}}`,
+  tags: [], asDropdown: false, targetBlank: true, includeVars: false, keepTime: false,
+};
+export const SNAPSHOT_LINKS = [SNAPSHOT_LINK];
+export const SNAPSHOT_DESCRIPTION = 'State recorded when an alert fired. "page" opens the snapshot on the alerter (its API token is the password): ' +
+  'the last log lines and inspect facts read from Docker at the fault, processes, metric windows. The address is the hidden variable "alerter" ' +
+  '(dashboard settings, or ?var-alerter= in the URL).';
+/** The "page" column shows the link; the severity is coloured. */
+export const SNAPSHOT_CELLS = [
+  byNames([SNAPSHOT_PAGE], { 'custom.cellOptions': { type: 'data-links' } }),
+  byNames([SF.severity], { 'custom.cellOptions': { type: 'color-text' } }),
+];
 
 const colours = (m: Record<string, string>) => [{
   type: 'value',
@@ -107,8 +130,6 @@ export const LOG_CELLS = [byNames([LOG_FIELDS.level], { 'custom.cellOptions': { 
 export const STATE_MAPPINGS = colours({ running: 'green', exited: 'red', dead: 'red', restarting: 'orange', paused: 'blue', created: 'text', removed: 'gray' });
 export const stateCells = (field: string) => [byNames([field], { 'custom.cellOptions': { type: 'color-text' } })];
 
-/** A JSON document column shown as a collapsible tree. */
-export const jsonCells = (field: string) => [byNames([field], { 'custom.cellOptions': { type: 'json-view' } })];
 
 /** Alerts firing and resolving, drawn on the charts of the dashboards that have the container variable. */
 export function alertAnnotation(perContainer: boolean) {

@@ -19,6 +19,7 @@ import { DELIVERY_QUEUE, FLUSH_QUEUE, type DeliveryJob } from '../../alerter/que
 import { alertsPrefix } from '../../common/queue/names.js';
 import type { AlerterContext } from '../../alerter/context.js';
 import type { AlertRecord } from '../../alerter/record.js';
+import { SnapshotLinks } from '../../alerter/links.js';
 
 describe('alerter: recovery limits', function () {
   this.timeout(60_000);
@@ -44,7 +45,8 @@ describe('alerter: recovery limits', function () {
     ctx = {
       cfg: cfg.alerter, stores: createStores(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
       receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
-      writer: { write() {}, flush: async () => true }, metrics: new AlerterMetrics(async () => ({})), log: createLogger('t', 'silent'), now: Date.now,
+      writer: { write() {}, flush: async () => true }, metrics: new AlerterMetrics(async () => ({})), links: new SnapshotLinks('', '', 0),
+      log: createLogger('t', 'silent'), now: Date.now,
     };
     dispatcher = new ActionDispatcher(ctx, redis, cfg.redis.prefix);
   });

@@ -10,7 +10,7 @@ const alert = (over: Partial<NotifiedAlert> = {}): NotifiedAlert => ({
   key: 'died|h1|web-1', status: 'firing', rule: 'died', severity: 'critical', host: 'h1', container: 'web-1',
   containerId: 'c0ffee'.padEnd(64, '0'), summary: 'exited with code 137 (killed)', value: 137, labels: { team: 'web' },
   startsAt: Date.UTC(2026, 0, 2, 3, 4, 5), endsAt: null, snapshotId: '1767323045000-0badcafe', snapshot: null, acknowledged: false,
-  dashboardUrl: 'http://grafana/d/shipwatch-container?var-host=h1', ...over,
+  dashboardUrl: 'http://grafana/d/shipwatch-container?var-host=h1', snapshotUrl: '', ...over,
 });
 const note = (over: Partial<Notification> = {}): Notification => ({
   v: 1, id: 'n-g1-100', kind: 'alert', status: 'firing', reason: 'new', receiver: 'ops', groupKey: 'g1',
@@ -48,9 +48,16 @@ describe('alerter: webhook and push bodies', () => {
     expect(b.alerts[0]).to.deep.equal({
       key: 'died|h1|web-1', status: 'firing', rule: 'died', severity: 'critical', host: 'h1', container: 'web-1',
       containerId: 'c0ffee'.padEnd(64, '0'), summary: 'exited with code 137 (killed)', value: 137, labels: { team: 'web' },
-      startsAt: '2026-01-02T03:04:05.000Z', endsAt: null, snapshotId: '1767323045000-0badcafe', acknowledged: false,
+      startsAt: '2026-01-02T03:04:05.000Z', endsAt: null, snapshotId: '1767323045000-0badcafe', snapshotUrl: null, acknowledged: false,
       dashboardUrl: 'http://grafana/d/shipwatch-container?var-host=h1',
     });
+  });
+  it('the email links to the snapshot page, escaped', () => {
+    const url = 'https://alerts.example.test/snapshots/1767323045000-0badcafe?exp=1&sig=a"b';
+    const n = note({ alerts: [alert({ snapshotUrl: url })] });
+    expect(emailText(n)).to.contain(`snapshot page: ${url}`);
+    expect(emailHtml(n)).to.contain('<a href="https://alerts.example.test/snapshots/1767323045000-0badcafe?exp=1&amp;sig=a&quot;b">Fault snapshot</a>');
+    expect(webhookBody(n, 'd').alerts[0].snapshotUrl).to.equal(url);
   });
   it('the Slack body is text plus one coloured attachment per alert', () => {
     const b = slackBody(note({ status: 'resolved', alerts: [alert({ status: 'resolved' })] }));
