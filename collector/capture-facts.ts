@@ -65,11 +65,15 @@ export function inspectFacts(i: Docker.ContainerInspectInfo): InspectFacts {
  * lines, oldest first: multiplexed frames unless the container has a TTY.
  */
 export function parseLogTail(raw: Buffer, tty: boolean, maxLines: number): LogLine[] {
-  const out: LogLine[] = [];
+  const out: Array<{ line: LogLine; order: number }> = [];
   const splitters = { stdout: new LineSplitter(L.lineChars * 4), stderr: new LineSplitter(L.lineChars * 4) };
+  // A line without a timestamp keeps its place after the line before it in its stream.
+  const last = { stdout: 0, stderr: 0 };
   const add = (stream: 'stdout' | 'stderr') => (b: Buffer) => {
     const p = parseLogLine(b);
-    out.push({ time: p.ns === undefined ? null : Number(p.ns / 1_000_000n), stream, message: cut(p.text, L.lineChars) });
+    const time = p.ns === undefined ? null : Number(p.ns / 1_000_000n);
+    if (time !== null) last[stream] = time;
+    out.push({ line: { time, stream, message: cut(p.text, L.lineChars) }, order: last[stream] });
   };
   if (tty) {
     splitters.stdout.push(raw, add('stdout'));
@@ -82,9 +86,9 @@ export function parseLogTail(raw: Buffer, tty: boolean, maxLines: number): LogLi
   }
   splitters.stdout.end(add('stdout'));
   splitters.stderr.end(add('stderr'));
-  // Each stream came in order; between them, the timestamps decide (stable sort keeps a stream's order).
-  out.sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
-  return out.slice(-Math.min(maxLines, L.logLines));
+  // Each stream came in order; between them, the timestamps decide (a stable sort keeps a stream's order).
+  out.sort((a, b) => a.order - b.order);
+  return out.slice(-Math.min(maxLines, L.logLines)).map((x) => x.line);
 }
 
 /** docker top's processes as rows, busiest first. */
