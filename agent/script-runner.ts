@@ -56,6 +56,16 @@ const killGroup = (pgid: number, signal: NodeJS.Signals) => {
   }
 };
 
+/**
+ * Process groups of the scripts running now. A script has a group of its own,
+ * so nothing that stops the agent reaches it: should the agent exit before a
+ * script ends (a stop cut short by shutdownTimeout), it takes them along.
+ */
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of running) killGroup(pgid, 'SIGKILL');
+});
+
 export function runScript(file: string, args: readonly string[], o: ScriptOptions): Promise<ScriptRun> {
   const startedAt = Date.now();
   const out = new Capped(o.outputLimit);
@@ -65,7 +75,10 @@ export function runScript(file: string, args: readonly string[], o: ScriptOption
     let settled = false;
     const child = spawn(file, [...args], { cwd: o.cwd, env: o.env, detached: true, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
     const pgid = child.pid;
-    if (pgid) o.onStart?.(pgid);
+    if (pgid) {
+      running.add(pgid);
+      o.onStart?.(pgid);
+    }
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     const timer = setTimeout(() => {
@@ -77,7 +90,10 @@ export function runScript(file: string, args: readonly string[], o: ScriptOption
       settled = true;
       clearTimeout(timer);
       // Leftovers in the group would hold our pipes open and outlive the run.
-      if (pgid) killGroup(pgid, 'SIGKILL');
+      if (pgid) {
+        killGroup(pgid, 'SIGKILL');
+        running.delete(pgid);
+      }
       resolve({ exitCode, signal, timedOut, stdout: out.text(), stderr: err.text(), startedAt, endedAt: Date.now(), pgid, error });
     };
     child.on('error', (e) => finish(null, null, e.message));

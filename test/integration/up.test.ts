@@ -7,8 +7,10 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { Queue } from 'bullmq';
 import { services, docker, freshDatabase, runContainer, cleanup, uniqueRun, eventually, ROOT } from '../helpers/services.js';
 import { ident, literal, type InfluxQL } from '../../common/influx/query.js';
@@ -16,6 +18,17 @@ import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, TAG, CPU_FIELDS } from '
 import { SAMPLES_QUEUE, shardPrefix } from '../../common/queue/names.js';
 import { samplesJobId } from '../../common/queue/publisher.js';
 import { createRedis } from '../../common/queue/connection.js';
+import { ACTIONS_QUEUE, agentPrefix, type ActionJob } from '../../common/queue/actions.js';
+
+/** Whether the process exists and has not exited (a zombie has). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /** PIDs of the processes whose environment carries `mark`: whatever scripts/up started, however deep. */
 function processesMarked(mark: string): number[] {
@@ -167,5 +180,62 @@ describe('scripts/up: stop is stop', function () {
     const { code } = await up.exited;
     expect(code, up.stderr.slice(-3000)).to.equal(0);
     expect(processesMarked(up.mark), 'processes left behind').to.deep.equal([]);
+  });
+});
+
+describe('a component whose work outlasts shutdownTimeout', function () {
+  this.timeout(120_000);
+  const run = uniqueRun('agentstop');
+  const dir = mkdtempSync(path.join(tmpdir(), 'sw-agentstop-'));
+  const host = `agentstop-${run}`;
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the agent exits at shutdownTimeout, taking the recovery script it was running along', async () => {
+    const e = services();
+    // Writes its PID, then outlives any stop.
+    writeFileSync(path.join(dir, 'slow.sh'), '#!/bin/sh\necho $$ > pid\nexec sleep 300\n');
+    chmodSync(path.join(dir, 'slow.sh'), 0o755);
+    const cfgFile = path.join(dir, 'shipwatch.yaml');
+    writeFileSync(cfgFile, stringify({
+      host,
+      shutdownTimeout: '2s',
+      docker: { socketPath: e.dockerHost.replace(/^unix:\/\//, '') },
+      influx: { url: e.influxUrl, bucket: `agentstop_${process.pid}` },
+      redis: { url: e.redisUrl, prefix: `{${run}}` },
+      alerter: { actions: { scriptsDir: dir, timeout: '300s', rules: [{ name: 'slow', matchers: ['rule="died"'], script: 'slow.sh' }] } },
+    }));
+    const agent = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'agent/main.ts'), '--config', cfgFile], {
+      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SHIPWATCH_LOG_LEVEL: 'info' },
+    });
+    let stderr = '';
+    agent.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));
+    await eventually(async () => stderr.includes('"msg":"agent ready:'), 60_000, 100);
+
+    const redis = createRedis({ url: e.redisUrl, nodes: [], prefix: `{${run}}` }, { maxRetriesPerRequest: 3 });
+    const queue = new Queue<ActionJob>(ACTIONS_QUEUE, { connection: redis, prefix: agentPrefix(`{${run}}`, host) });
+    try {
+      await queue.add('slow', {
+        runId: `r-${run}`, action: 'slow', script: 'slow.sh', args: [], queuedAt: Date.now(),
+        facts: { containerId: 'none', container: 'none', host, rule: 'died', severity: 'critical', value: 1, snapshotId: null, alertKey: `died|${host}|none` },
+      });
+      const pidFile = path.join(dir, 'pid');
+      await eventually(async () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 100);
+      const scriptPid = Number(readFileSync(pidFile, 'utf8'));
+      expect(alive(scriptPid), 'the script runs').to.equal(true);
+
+      agent.kill('SIGTERM');
+      expect(await exited, stderr.slice(-2000)).to.equal(1);
+      expect(stderr).to.contain('agent did not stop within shutdownTimeout; exiting with work unfinished');
+      // Killed at the agent's exit; init reaps it a moment later.
+      await eventually(async () => !alive(scriptPid), 5_000, 50).catch(() => {
+        throw new Error(`script ${scriptPid} still there: ${readFileSync(`/proc/${scriptPid}/stat`, 'utf8')}`);
+      });
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+      await queue.close();
+      await redis.quit();
+    }
   });
 });
