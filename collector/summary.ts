@@ -19,6 +19,8 @@ export function collectorSummary(cfg: Config, f: CollectorFacts): Summary {
     disk: on && c.disk.enabled,
     images: on && c.images.enabled,
     logs: c.logs.enabled,
+    network: on && c.network.enabled,
+    posture: on && c.posture.enabled,
     faultCapture: on && c.capture.enabled,
   };
   const warnings: string[] = [];
@@ -27,8 +29,8 @@ export function collectorSummary(cfg: Config, f: CollectorFacts): Summary {
   return summary('collector', [
     `host ${f.host} (${dockerTarget(cfg, f.serverVersion)})`,
     on ? `watching ${f.containers.all} containers (${f.containers.running} running) every ${durationText(c.interval)}, stats from ${f.statsFrom}` : 'container monitoring off',
-    `events ${onOff(parts.events)}, processes ${onOff(parts.processes)}, disk ${onOff(parts.disk)}, images ${onOff(parts.images)}, logs ${onOff(parts.logs)}` +
-      `, logs and inspect captured at faults ${onOff(parts.faultCapture)}`,
+    `events ${onOff(parts.events)}, processes ${onOff(parts.processes)}, disk ${onOff(parts.disk)}, images ${onOff(parts.images)}, ` +
+      `network ${onOff(parts.network)}, posture ${onOff(parts.posture)}, logs ${onOff(parts.logs)}, logs and inspect captured at faults ${onOff(parts.faultCapture)}`,
     `points to ${influxTarget(cfg)}`,
     cfg.queue.enabled ? `samples and events to the processor queue on ${redisTarget(cfg)} (${cfg.queue.shards} shards)` : 'processor queue off',
   ], {
