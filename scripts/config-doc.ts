@@ -36,6 +36,8 @@ export function renderConfigDoc(): string {
     '',
     'Durations are shown in milliseconds; in YAML and variables write them as `30s`, `5m`, `1h`.',
     'Lists in variables are comma-separated. Secrets can also come from `<VARIABLE>_FILE`.',
+    'With no `docker.*` key set, `DOCKER_HOST` (`unix:///path` or `tcp://host:port`) and `DOCKER_CERT_PATH` name the',
+    'Docker engine, as they do for the Docker CLI.',
     '',
     '| key | default | environment variable |',
     '|---|---|---|',
