@@ -60,6 +60,8 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
     : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });
   collector.follow(events);
+  // For the start-up summary; before the event stream starts, so that nothing awaited after it delays a listener.
+  const list = await docker.listContainers({ all: true }).catch(() => []);
   events.start();
   const cycles = new EventEmitter<{ cycle: [CycleResult] }>();
   // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).
@@ -80,7 +82,6 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
     if (r.gone.length) log.info({ containers: r.gone }, 'containers gone');
   }, log);
   if (cfg.collector.enabled) scheduler.start();
-  const list = await docker.listContainers({ all: true }).catch(() => []);
   logSummary(log, collectorSummary(cfg, {
     host: engine.host,
     serverVersion: engine.serverVersion,
