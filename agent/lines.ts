@@ -21,6 +21,7 @@ export function runLine(r: ActionResult, stdout: string, stderr: string): string
     [RF.stdout]: stdout,
     [RF.stderr]: stderr,
     [RF.error]: r.detail || undefined,
+    [RF.attachments]: r.attachments.length ? r.attachments.join('\n') : undefined,
   }, r.startedAt);
 }
 

@@ -7,7 +7,17 @@ import type { ActionFacts } from '../common/queue/actions.js';
 
 export const SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function scriptEnv(f: ActionFacts): Record<string, string> {
+/** What the agent adds about the run itself. */
+export interface RunEnv {
+  runId: string;
+  action: string;
+  /** a directory for this run only; files left in it are attached to the run */
+  outputDir: string;
+  /** the Docker engine the script should talk to (the agent's, through its proxy) */
+  dockerHost: string;
+}
+
+export function scriptEnv(f: Omit<ActionFacts, 'labels'>, run?: RunEnv): Record<string, string> {
   return {
     PATH: SCRIPT_PATH,
     LANG: 'C.UTF-8',
@@ -19,5 +29,11 @@ export function scriptEnv(f: ActionFacts): Record<string, string> {
     SHIPWATCH_VALUE: f.value === null ? '' : String(f.value),
     SHIPWATCH_SNAPSHOT_ID: f.snapshotId ?? '',
     SHIPWATCH_ALERT_KEY: f.alertKey,
+    ...(run && {
+      SHIPWATCH_RUN_ID: run.runId,
+      SHIPWATCH_ACTION: run.action,
+      SHIPWATCH_OUTPUT_DIR: run.outputDir,
+      DOCKER_HOST: run.dockerHost,
+    }),
   };
 }

@@ -28,7 +28,8 @@ export interface ScriptOptions {
   onStart?: (pgid: number) => void;
 }
 
-class Capped {
+/** Keeps the first `limit` bytes of a stream and counts the rest. */
+export class Capped {
   private chunks: Buffer[] = [];
   private size = 0;
   dropped = 0;

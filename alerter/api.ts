@@ -8,7 +8,9 @@ import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
+import type { AlerterConfig } from '../common/config-alerter.js';
 import type { InfluxQL } from '../common/influx/query.js';
 import { ident, literal } from '../common/influx/query.js';
 import { ALERTER_MEASUREMENT, TAG } from '../common/schema.js';
@@ -27,13 +29,15 @@ import type { SilenceStore } from './store/silences.js';
 import type { AlerterMetrics } from './metrics.js';
 import { silenceState, silencedBy, type Silence } from './silences.js';
 import { isAcked, type AlertRecord } from './record.js';
-import { alertLabels } from './labels.js';
+import { alertLabels } from '../common/queue/alerts.js';
 import type { Logger } from '../common/log.js';
 
 export interface ApiDeps {
   host: string;
   port: number;
   token: string;
+  /** rate limit and silence caps */
+  limits: Pick<AlerterConfig['api'], 'rateLimit' | 'silences'>;
   alerts: AlertStore;
   silences: SilenceStore;
   redis: RedisClient;
@@ -56,14 +60,14 @@ const AckSchema = z.strictObject({
 
 const when = z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
-const SilenceSchema = z
+const silenceSchema = (maxMatchers: number) => z
   .strictObject({
-    matchers: z.array(MatcherSchema).min(1),
+    matchers: z.array(MatcherSchema).min(1).max(maxMatchers),
     /** default: now */
     startsAt: when.optional(),
     /** give endsAt or duration */
     endsAt: when.optional(),
-    duration: z.string().optional(),
+    duration: z.string().max(64).optional(),
     createdBy: z.string().min(1).max(200),
     comment: z.string().min(1).max(2000),
   })
@@ -83,6 +87,9 @@ const SilenceSchema = z
     }
     return { ...s, endsAt };
   });
+
+/** Expired silences are kept this long for the record, then removed (as Alertmanager's default retention). */
+const SILENCE_RETENTION_MS = 5 * 86_400_000;
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
@@ -135,6 +142,7 @@ const silenceView = (s: Silence, now: number) => ({
 
 export function apiApp(d: ApiDeps): express.Express {
   const now = d.now ?? Date.now;
+  const SilenceSchema = silenceSchema(d.limits.silences.maxMatchers);
   const app = express();
   app.disable('x-powered-by');
   const wrap = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
@@ -152,6 +160,15 @@ export function apiApp(d: ApiDeps): express.Express {
     } catch (e) {
       res.status(503).json({ status: 'not ready', redis: (e as Error).message, warnings: d.warnings ?? [] });
     }
+  }));
+
+  // Per client address, before the token check: guessing the token is as limited as anything else.
+  app.use(rateLimit({
+    windowMs: d.limits.rateLimit.window,
+    limit: d.limits.rateLimit.requests,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    message: { error: 'too many requests: try again later' },
   }));
 
   // Compared as hashes: constant time whatever the length of what was sent.
@@ -248,6 +265,16 @@ export function apiApp(d: ApiDeps): express.Express {
     };
     if (s.endsAt <= s.startsAt) {
       return res.status(400).json({ error: 'invalid request', issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
+    }
+    const caps = d.limits.silences;
+    if (s.endsAt - s.startsAt > caps.maxDuration || s.startsAt - t > caps.maxDuration) {
+      return res.status(400).json({ error: 'invalid request', issues: [{ path: 'endsAt', message: `a silence lasts and starts within ${Math.round(caps.maxDuration / 3_600_000)} h (alerter.api.silences.maxDuration)` }] });
+    }
+    const all = await d.silences.all();
+    const old = all.filter((x) => x.endsAt + SILENCE_RETENTION_MS < t);
+    await Promise.all(old.map((x) => d.silences.delete(x.id)));
+    if (all.filter((x) => x.endsAt > t).length >= caps.max) {
+      return res.status(409).json({ error: `${caps.max} silences pending or active (alerter.api.silences.max): delete or let some expire first` });
     }
     await d.silences.put(s);
     d.log.info({ silence: s.id, by: s.createdBy, matchers: s.matchers.map(formatMatcher) }, 'silence created');

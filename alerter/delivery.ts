@@ -60,7 +60,7 @@ export class Deliverer {
     if (!ch) throw new Error(`receiver ${n.receiver} has no ${channel} channel (configuration changed)`);
     let detail: string;
     try {
-      detail = await ch.send(n, { deliveryId: id, deliveries: this.ctx.stores.deliveries, signal: AbortSignal.timeout(this.ctx.cfg.delivery.timeout) });
+      detail = await ch.send(n, { deliveryId: id, deliveries: this.ctx.stores.deliveries, signal: AbortSignal.timeout(this.ctx.cfg.delivery.timeout), maxResponseBytes: this.ctx.cfg.delivery.maxResponseBytes });
     } catch (e) {
       const msg = (e as Error).message;
       this.record(job.data, 'failed', attempt, started, msg);

@@ -4,7 +4,9 @@
  * Redis: a cooldown per container, and at most maxAttempts actions per
  * container within attemptWindow; past that the alert is escalated instead.
  * A silenced alert triggers nothing. Outcomes come back on the results queue
- * and are notified: recovered, or still failing and escalated.
+ * and are notified: recovered, or still failing and escalated. The alerter
+ * signs each action (alerter.actions.signingKey) and checks each outcome it
+ * takes back: valid, from the host the alert was on, for a run it queued.
  */
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -15,8 +17,11 @@ import { stateId, type AlertRecord } from './record.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification, type RecoveryOutcome } from './notification.js';
 import { enqueueNotification, snapshotUrl, type AlerterContext } from './context.js';
 import type { RouteMatch } from './routing.js';
-import { ACTIONS_QUEUE, agentPrefix, actionCommand, type ActionJob, type ActionResult } from '../common/queue/actions.js';
+import {
+  ACTIONS_QUEUE, ActionResultSchema, agentPrefix, actionCommand, actionSpec, signAction, type ActionJob,
+} from '../common/queue/actions.js';
 import { jobIdPart } from '../common/queue/names.js';
+import { formatIssues } from '../common/validation.js';
 
 export class ActionDispatcher {
   private readonly queues = new Map<string, Queue<ActionJob>>();
@@ -72,32 +77,43 @@ export class ActionDispatcher {
       return;
     }
     await stores.recovery.setRunReceivers(runId, receivers);
-    const job: ActionJob = {
+    const unsigned: Omit<ActionJob, 'sig'> = {
       runId,
       action: rule.name,
-      script: rule.script,
-      args: rule.args,
-      docker: rule.docker,
+      ...actionSpec(rule),
       facts: {
         containerId: m.containerId, container: m.container, host: m.host, rule: m.rule, severity: m.severity,
-        value: m.value, snapshotId: m.snapshotId, alertKey: m.key,
+        value: m.value, snapshotId: m.snapshotId, alertKey: m.key, labels: m.labels,
       },
       queuedAt: now,
     };
+    const job: ActionJob = cfg.actions.signingKey ? signAction(unsigned, cfg.actions.signingKey) : unsigned;
     await this.queueFor(m.host).add(rule.name, job, { jobId: jobIdPart(runId) });
     log.info({ key: m.key, action: rule.name, run: runId, host: m.host }, 'recovery action queued');
   }
 
-  /** An agent's report: count it and notify the outcome. */
-  async onResult(r: ActionResult): Promise<void> {
+  /** An agent's report: checked, counted and notified. Anything that is not a report of a run this alerter queued is dropped and logged. */
+  async onResult(data: unknown): Promise<void> {
     const { stores, metrics, log } = this.ctx;
+    const parsed = ActionResultSchema.safeParse(data);
+    if (!parsed.success) {
+      log.warn({ error: formatIssues(parsed.error) }, 'recovery result invalid: dropped');
+      return;
+    }
+    const r = parsed.data;
     metrics.recoveryRuns.inc({ action: r.action, outcome: r.outcome, recovered: String(r.recovered) });
-    log.info({ run: r.runId, outcome: r.outcome, recovered: r.recovered, exitCode: r.exitCode }, 'recovery run finished');
-    const record = await stores.alerts.get(r.facts.alertKey);
+    log[r.outcome === 'refused' ? 'warn' : 'info']({ run: r.runId, host: r.host, outcome: r.outcome, recovered: r.recovered, exitCode: r.exitCode, detail: r.detail || undefined }, 'recovery run finished');
+    const record = r.facts.alertKey ? await stores.alerts.get(r.facts.alertKey) : undefined;
     if (!record) return;
-    await this.notifyOutcome(record, await stores.recovery.runReceivers(r.runId), {
+    // An agent speaks for its own host only, and about runs queued here.
+    const receivers = await stores.recovery.runReceivers(r.runId);
+    if (r.host !== record.msg.host || r.facts.host !== r.host || !(await stores.recovery.runQueued(r.runId))) {
+      log.warn({ run: r.runId, host: r.host, alertHost: record.msg.host }, 'recovery result not for a run queued for that host: not notified');
+      return;
+    }
+    await this.notifyOutcome(record, receivers, {
       action: r.action, command: r.command, runId: r.runId, outcome: r.outcome, exitCode: r.exitCode,
-      recovered: r.recovered === true, detail: r.detail,
+      recovered: r.recovered === true, detail: r.detail, attachments: r.attachments,
     }, r.recovered === null && r.outcome === 'ok');
   }
 

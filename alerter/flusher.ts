@@ -6,7 +6,7 @@
  * again after a crash queues the same deliveries (same job IDs) or none.
  */
 import { planFlush } from './dedup.js';
-import { alertLabels } from './labels.js';
+import { alertLabels } from '../common/queue/alerts.js';
 import { silencedBy } from './silences.js';
 import { isInhibited } from './inhibit.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification } from './notification.js';

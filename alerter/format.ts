@@ -46,6 +46,7 @@ export function emailText(n: Notification): string {
     const state = n.reason === 'done' ? 'done' : `container ${r.recovered ? 'recovered' : 'NOT recovered'}`;
     out.push(`Action ${r.action} (${r.command}): ${r.outcome}${r.exitCode !== null ? `, exit code ${r.exitCode}` : ''}; ${state}.`);
     if (r.detail) out.push(r.detail);
+    for (const f of r.attachments ?? []) out.push(`Attached on ${n.alerts[0]?.host ?? 'the host'}: ${f}`);
     out.push(`Run ID ${r.runId}`, '');
   }
   for (const a of n.alerts) {
@@ -73,6 +74,8 @@ export function emailHtml(n: Notification): string {
     const r = n.recovery;
     const state = n.reason === 'done' ? 'done' : `container <b>${r.recovered ? 'recovered' : 'NOT recovered'}</b>`;
     parts.push(`<p>Action <b>${esc(r.action)}</b> (<code>${esc(r.command)}</code>): ${esc(r.outcome)}${r.exitCode !== null ? `, exit code ${r.exitCode}` : ''}; ${state}.</p>`);
+    if (r.detail) parts.push(`<p>${esc(r.detail)}</p>`);
+    if (r.attachments?.length) parts.push(`<p>Attached on ${esc(n.alerts[0]?.host ?? 'the host')}:</p><ul>${r.attachments.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>`);
   }
   for (const a of n.alerts) {
     parts.push(`<h3>${esc(a.status.toUpperCase())} ${esc(a.severity)} ${esc(a.rule)}: ${esc(a.container || '-')} on ${esc(a.host)}</h3>`);

@@ -6,10 +6,9 @@
  * recovery dispatcher.
  */
 import { UnrecoverableError } from 'bullmq';
-import { AlertMessageSchema, type AlertMessage } from '../common/queue/alerts.js';
+import { AlertMessageSchema, alertLabels, type AlertMessage } from '../common/queue/alerts.js';
 import { formatIssues } from '../common/validation.js';
 import { applyTransition, type Change } from './record.js';
-import { alertLabels } from './labels.js';
 import { groupOf } from './grouping.js';
 import { unroutedLine } from './lines.js';
 import type { AlerterContext } from './context.js';

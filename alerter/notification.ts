@@ -39,11 +39,13 @@ export interface RecoveryOutcome {
   /** script path or docker:restart, ... */
   command: string;
   runId: string;
-  /** ok, failed, timeout, error (the run), plus refused when limits stopped it */
+  /** ok, failed, timeout, error (the run), plus refused when limits stopped it or the agent would not run it */
   outcome: string;
   exitCode: number | null;
   recovered: boolean;
   detail: string;
+  /** files the script left in its run directory, paths on the agent's host */
+  attachments?: string[];
 }
 
 export interface Notification {

@@ -56,7 +56,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   // The API first: its address goes into the links of the first notifications.
   const api = a.api.enabled
     ? await startApi({
-      host: a.api.host, port: a.api.port, token: a.api.token, alerts: stores.alerts, silences: stores.silences, redis,
+      host: a.api.host, port: a.api.port, token: a.api.token, limits: a.api, alerts: stores.alerts, silences: stores.silences, redis,
       query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, log: log.child({ part: 'api' }),
     })
     : undefined;
@@ -96,7 +96,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     }),
   ];
   if (dispatcher) {
-    workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial(() => dispatcher.onResult(job.data)), { connection: redis, prefix, concurrency: 1, autorun: false }));
+    workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial(() => dispatcher.onResult(job.data as unknown)), { connection: redis, prefix, concurrency: 1, autorun: false }));
   }
   for (const w of workers) {
     w.on('error', onError(w.name));

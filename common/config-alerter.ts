@@ -4,10 +4,12 @@
  * Kept apart from common/config.ts, which includes it.
  */
 import { realpathSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseMatcher, type Matcher } from './matchers.js';
+import { DOCKER_ACTIONS } from './queue/actions.js';
 
 const durationValue = (allowZero: boolean) => (v: string | number, ctx: z.RefinementCtx) => {
   try {
@@ -33,6 +35,9 @@ export const MatcherSchema = z.string().transform((s, ctx): Matcher => {
     return z.NEVER;
   }
 });
+
+/** The API token's minimum length. */
+export const MIN_TOKEN_LENGTH = 24;
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names: letters, digits, _ . - only');
 
@@ -135,6 +140,9 @@ const InhibitSchema = z.strictObject({
   equal: z.array(z.string().min(1)).default([]),
 });
 
+/** Signal names a kill action may send (SIGTERM, SIGHUP, ...). */
+export const SIGNALS = Object.keys(constants.signals) as [string, ...string[]];
+
 const ActionRuleSchema = z
   .strictObject({
     name,
@@ -143,18 +151,36 @@ const ActionRuleSchema = z
     /** a file in actions.scriptsDir (resolved path must stay inside it) */
     script: z.string().min(1).optional(),
     /** fixed arguments; alert facts come as environment variables, never as arguments */
-    args: z.array(z.string()).default([]),
-    /** a built-in action on the alert's container instead of a script */
-    docker: z.enum(['restart', 'stop', 'start']).optional(),
+    args: z.array(z.string().max(4096)).max(64).default([]),
+    /** a built-in action on the alert's container instead of a script, through the Docker API */
+    docker: z.enum(DOCKER_ACTIONS).optional(),
+    /** kill: the signal sent (default SIGKILL, as docker kill) */
+    signal: z.enum(SIGNALS).optional(),
+    /** exec: the command run in the container, as an argument list (no shell unless it names one) */
+    command: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
   })
-  .refine((r) => (r.script === undefined) !== (r.docker === undefined), { message: 'give exactly one of script or docker' });
+  .superRefine((r, ctx) => {
+    if ((r.script === undefined) === (r.docker === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of script or docker' });
+    if (r.signal !== undefined && r.docker !== 'kill') ctx.addIssue({ code: 'custom', path: ['signal'], message: 'only with docker: kill' });
+    if (r.docker === 'exec' && r.command === undefined) ctx.addIssue({ code: 'custom', path: ['command'], message: 'docker: exec needs a command' });
+    if (r.command !== undefined && r.docker !== 'exec') ctx.addIssue({ code: 'custom', path: ['command'], message: 'only with docker: exec' });
+  });
 
 const ActionsSchema = z.strictObject({
   /** directory recovery scripts are taken from; required when a rule names a script */
   scriptsDir: z.string().default(''),
   rules: z.array(ActionRuleSchema).default([]),
-  /** a script still running after this is killed with its whole process group */
+  /** every action's limit: a script still running is killed with its whole process group, a Docker call is abandoned */
   timeout: duration('60s'),
+  /** stop and restart: Docker's wait between SIGTERM and SIGKILL (at most half the timeout) */
+  stopGrace: duration('10s'),
+  /**
+   * shared by the alerter and the agents: the alerter signs each action (HMAC-SHA256), an agent runs
+   * only actions signed with it. At least 32 characters; empty: actions unsigned (the agent warns)
+   */
+  signingKey: z.string().refine((k) => k === '' || k.length >= 32, 'at least 32 characters (e.g. openssl rand -hex 32)').default(''),
+  /** an agent refuses an action queued longer ago than this (it waited out an outage; the alert may be old news) */
+  maxJobAge: duration('10m'),
   /** runs at once per agent */
   concurrency: z.number().int().min(1).max(64).default(2),
   /** no new action on the same container within this time after one was queued */
@@ -164,6 +190,13 @@ const ActionsSchema = z.strictObject({
   attemptWindow: duration('1h'),
   /** bytes of stdout and of stderr kept per run */
   outputLimit: z.number().int().min(0).max(60_000).default(8192),
+  /**
+   * where the agent gives each script run a directory of its own (SHIPWATCH_OUTPUT_DIR, <dir>/<run ID>);
+   * the files a script leaves there are attached to the run by path. Empty: <the system's temp dir>/shipwatch-recovery
+   */
+  outputDir: z.string().default(''),
+  /** run directories older than this are removed */
+  outputRetention: duration('7d'),
   /** the container must be running (and healthy, if it has a health check) within this after the action */
   verifyWithin: duration('60s'),
   /** receiver of "still failing" escalations; empty: the receivers the alert was routed to */
@@ -205,6 +238,8 @@ export const AlerterSchema = z
         timeout: duration('10s'),
         /** a delivery whose alerter died is taken up again after this */
         stalledAfter: duration('30s'),
+        /** bytes of a receiver's answer read; the rest is not read (redirects are never followed) */
+        maxResponseBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
       })
       .prefault({}),
     actions: ActionsSchema.prefault({}),
@@ -215,8 +250,11 @@ export const AlerterSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** 0: any free port */
         port: z.number().int().min(0).max(65_535).default(9095),
-        /** bearer token for everything but /healthz and /readyz; empty: those answer 401 */
-        token: z.string().default(''),
+        /** bearer token for everything but /healthz and /readyz, at least 24 characters; empty: those answer 401 */
+        token: z
+          .string()
+          .refine((t) => t === '' || t.length >= MIN_TOKEN_LENGTH, `at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24)`)
+          .default(''),
         /**
          * the API's address as the browsers of on-call staff reach it, for the snapshot links in notifications;
          * empty: http://host:port when host is a specific address, else no links
@@ -224,6 +262,20 @@ export const AlerterSchema = z
         publicUrl: z.union([z.literal(''), httpUrl]).default(''),
         /** a snapshot link in a notification opens its page without the token for this long; 0: links ask for the token */
         linkTtl: durationOrZero('7d'),
+        /** requests per client address and window; beyond, 429 until the window passes */
+        rateLimit: z
+          .strictObject({ requests: z.number().int().min(1).default(300), window: duration('1m') })
+          .prefault({}),
+        silences: z
+          .strictObject({
+            /** silences kept (pending and active); more are refused until some expire or are deleted */
+            max: z.number().int().min(1).max(100_000).default(1000),
+            /** longest silence */
+            maxDuration: duration('30d'),
+            /** matchers per silence */
+            maxMatchers: z.number().int().min(1).max(100).default(16),
+          })
+          .prefault({}),
       })
       .prefault({}),
   })
@@ -248,6 +300,11 @@ export const AlerterSchema = z
     walk(a.route.routes, ['route', 'routes']);
     known(a.actions.escalateTo, ['actions', 'escalateTo']);
     checkScripts(a.actions, ctx);
+    const rules = new Set<string>();
+    a.actions.rules.forEach((r, i) => {
+      if (rules.has(r.name)) ctx.addIssue({ code: 'custom', path: ['actions', 'rules', i, 'name'], message: `duplicate action rule "${r.name}"` });
+      rules.add(r.name);
+    });
   });
 
 /**

@@ -337,10 +337,28 @@ const InfluxSchema = z.strictObject({
 });
 
 const RedisSchema = z.strictObject({
-  url: z.string().default('redis://127.0.0.1:6379'),
+  /** redis://[user:password@]host:port, or rediss:// for TLS */
+  url: z.string().regex(/^rediss?:\/\//, 'use redis://host:port or rediss://host:port').default('redis://127.0.0.1:6379'),
   /** Redis Cluster nodes as host:port; when set, url is ignored */
   nodes: z.array(z.string()).default([]),
   prefix: z.string().default('{shipwatch}'),
+  /** ACL user of this component (deploy/redis/README.md); empty: the URL's, else the default user */
+  username: z.string().default(''),
+  /** its password; empty: the URL's */
+  password: z.string().default(''),
+  tls: z
+    .strictObject({
+      /** TLS even with a redis:// URL (rediss:// turns it on by itself) */
+      enabled: z.boolean().default(false),
+      /** PEM file of the CA that signed the server's certificate; empty: the system's CAs */
+      ca: z.string().default(''),
+      /** client certificate and key (PEM files), when the server asks for one */
+      cert: z.string().default(''),
+      key: z.string().default(''),
+      /** name checked against the server's certificate; empty: the host connected to */
+      servername: z.string().default(''),
+    })
+    .prefault({}),
 });
 
 /** GET /healthz for container health checks; port 0 = off */
@@ -380,7 +398,9 @@ export type InfluxConfig = Config['influx'];
 export type DockerConfig = Config['docker'];
 
 /** Keys whose values are secrets: never logged, may come from *_FILE. */
-export const SECRET_KEYS = ['influx.token', 'influx.password', 'redis.url', 'alerter.smtp.password', 'alerter.api.token'];
+export const SECRET_KEYS = [
+  'influx.token', 'influx.password', 'redis.url', 'redis.password', 'alerter.smtp.password', 'alerter.api.token', 'alerter.actions.signingKey',
+];
 
 const toEnvName = (path: string[]) =>
   'SHIPWATCH_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
@@ -508,22 +528,8 @@ export function parseConfig(raw: unknown): Config {
   return res.data;
 }
 
-/** The configuration with secrets replaced, safe to log. */
-export function redactConfig(cfg: Config): Config {
-  const copy = structuredClone(cfg);
-  if (copy.influx.token) copy.influx.token = '[redacted]';
-  if (copy.influx.password) copy.influx.password = '[redacted]';
-  copy.redis.url = copy.redis.url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
-  if (copy.alerter.smtp.password) copy.alerter.smtp.password = '[redacted]';
-  if (copy.alerter.api.token) copy.alerter.api.token = '[redacted]';
-  // Gateway headers usually carry credentials.
-  for (const r of copy.alerter.receivers) {
-    for (const ch of [r.webhook, r.sms, r.push]) {
-      if (ch) for (const k of Object.keys(ch.headers)) ch.headers[k] = '[redacted]';
-    }
-  }
-  return copy;
-}
+/** The configuration with secrets replaced, safe to log (common/config-redact.ts). */
+export { redactConfig } from './config-redact.js';
 
 /** Exported for docs and tests: the env var that sets a config key. */
 export const envNameFor = (key: string) => toEnvName(key.split('.'));

@@ -1,4 +1,5 @@
 import { loadConfig, redactConfig, type Config } from './config.js';
+import { secretValues } from './config-redact.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -25,7 +26,7 @@ export async function runComponent(name: string, start: (cfg: Config, log: Logge
     }
     throw e;
   }
-  const log = createLogger(name, cfg.log.level);
+  const log = createLogger(name, cfg.log.level, secretValues(cfg));
   log.info({ node: process.version }, `${name} starting`);
   log.debug({ config: redactConfig(cfg) }, 'configuration');
   let stop: () => Promise<void>;

@@ -458,6 +458,8 @@ export const RECOVERY_FIELDS = {
   stdout: 'stdout',
   stderr: 'stderr',
   error: 'error',
+  /** files a script left in its run directory (paths on the agent's host, one per line) */
+  attachments: 'attachments',
   /** written once verified: running (and healthy) within actions.verifyWithin */
   recovered: 'recovered',
   verifiedAt: 'verified_at',

@@ -13,6 +13,6 @@ export class PushChannel implements Channel {
       headers: { 'content-type': 'application/json', 'idempotency-key': ctx.deliveryId, ...this.cfg.headers },
       body: JSON.stringify(pushBody(n, this.cfg.format, this.cfg.topic)),
       signal: ctx.signal,
-    });
+    }, ctx.maxResponseBytes);
   }
 }

@@ -39,7 +39,7 @@ export class SmsChannel implements Channel {
       const id = `${ctx.deliveryId}.${i}`;
       if (await ctx.deliveries.sentAt(id)) continue;
       const { url, init } = this.request(n, to);
-      out.push(await post(url, { ...init, signal: ctx.signal }));
+      out.push(await post(url, { ...init, signal: ctx.signal }, ctx.maxResponseBytes));
       await ctx.deliveries.markSent(id, Date.now());
     }
     return out.join(',') || 'all numbers sent before';

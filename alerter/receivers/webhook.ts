@@ -14,6 +14,6 @@ export class WebhookChannel implements Channel {
       headers: { 'content-type': 'application/json', 'idempotency-key': ctx.deliveryId, ...this.cfg.headers },
       body: JSON.stringify(body),
       signal: ctx.signal,
-    });
+    }, ctx.maxResponseBytes);
   }
 }

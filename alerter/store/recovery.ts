@@ -11,12 +11,16 @@ export class RecoveryStore {
     return (await this.redis.set(this.keys.key('cool', target), '1', 'PX', ms, 'NX')) === 'OK';
   }
 
-  /** Counts an attempt on the container within the window; returns the count including this one. */
+  /**
+   * Counts an attempt on the container within the window; returns the count including this one.
+   * One transaction: the counter is created with its expiry, so a crash can never leave one that never expires.
+   */
   async countAttempt(target: string, windowMs: number): Promise<number> {
     const key = this.keys.key('tries', target);
-    const n = await this.redis.incr(key);
-    if (n === 1) await this.redis.pexpire(key, windowMs);
-    return n;
+    const res = await this.redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).exec();
+    const err = res?.find(([e]) => e)?.[0];
+    if (!res || err) throw err ?? new Error('attempt count: transaction aborted');
+    return Number(res[1][1]);
   }
 
   /** The action dispatched for an alert state, so a re-run of its job dispatches nothing twice. */
@@ -27,6 +31,11 @@ export class RecoveryStore {
   /** Where the outcome of a run is sent: the alert's routes' receivers. */
   async setRunReceivers(runId: string, receivers: string[]): Promise<void> {
     await this.redis.set(this.keys.key('runrcv', runId), JSON.stringify(receivers), 'EX', RECORD_TTL_S);
+  }
+
+  /** Whether this alerter queued the run (its receivers were recorded when it did). */
+  async runQueued(runId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.key('runrcv', runId))) === 1;
   }
 
   async runReceivers(runId: string): Promise<string[]> {

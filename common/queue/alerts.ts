@@ -49,3 +49,9 @@ export type AlertMessage = z.infer<typeof AlertMessageSchema>;
 export function alertJobId(m: Pick<AlertMessage, 'key' | 'status' | 'startsAt'>): string {
   return `${m.status}-${m.startsAt}-${m.key}`.replace(/:/g, '_');
 }
+
+/** The labels routes, silences, inhibition and recovery actions match on: the alert's own plus its facts. */
+export function alertLabels(m: Pick<AlertMessage, 'labels' | 'rule' | 'severity' | 'host' | 'container'>): Record<string, string> {
+  // The facts win over same-named free labels: routing on them must not be spoofable by a rule's labels.
+  return { ...m.labels, alertname: m.rule, rule: m.rule, severity: m.severity, host: m.host, container: m.container };
+}

@@ -1,8 +1,11 @@
 /**
  * Redis connections from the configuration: a single server (redis.url) or a
- * Cluster (redis.nodes). The same client type serves BullMQ and the
+ * Cluster (redis.nodes), with the component's ACL user and password and TLS
+ * (rediss:// or redis.tls). The same client type serves BullMQ and the
  * processor's own state keys.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
 
@@ -23,12 +26,30 @@ function parseNode(n: string): { host: string; port: number } {
   return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
 }
 
+/** TLS options: on with rediss:// or redis.tls.enabled, or when a CA or client certificate is given. */
+export function tlsOptions(cfg: Config['redis']): ConnectionOptions | undefined {
+  const t = cfg.tls;
+  const on = t.enabled || t.ca || t.cert || (!cfg.nodes.length && /^rediss:/i.test(cfg.url));
+  if (!on) return undefined;
+  const read = (f: string) => (f ? readFileSync(f) : undefined);
+  return {
+    ca: read(t.ca),
+    cert: read(t.cert),
+    key: read(t.key),
+    ...(t.servername && { servername: t.servername }),
+  };
+}
+
 export function createRedis(cfg: Config['redis'], opts: ConnectOptions = {}): RedisClient {
   const common: RedisOptions = {
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableOfflineQueue: opts.enableOfflineQueue ?? true,
     connectionName: opts.connectionName,
     retryStrategy: (times) => Math.min(times * 200, 5_000),
+    // Set ones win over the URL's user info.
+    ...(cfg.username && { username: cfg.username }),
+    ...(cfg.password && { password: cfg.password }),
+    tls: tlsOptions(cfg),
   };
   if (cfg.nodes.length > 0) {
     return new Cluster(cfg.nodes.map(parseNode), {

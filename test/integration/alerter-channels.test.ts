@@ -15,7 +15,7 @@ import { startAlerterParts, type RunningAlerter } from '../../alerter/service.js
 import { DELIVERY_QUEUE, FLUSH_QUEUE } from '../../alerter/queues.js';
 import { alertsPrefix } from '../../common/queue/names.js';
 import { groupOf } from '../../alerter/grouping.js';
-import { alertLabels } from '../../alerter/labels.js';
+import { alertLabels } from '../../common/queue/alerts.js';
 import type { InfluxQL } from '../../common/influx/query.js';
 import type { Config } from '../../common/config.js';
 
@@ -23,7 +23,7 @@ describe('alerter: channels, silences, acknowledgements, API', function () {
   this.timeout(180_000);
   const run = uniqueRun('alch');
   const db = `alch_${process.pid}`;
-  const token = `tok-${run}`;
+  const token = `tok-${run}-0123456789abcdef`;
   const smtp = new SmtpPeer();
   const sink = new HttpSink();
   let q: InfluxQL;

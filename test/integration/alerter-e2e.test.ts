@@ -39,7 +39,7 @@ describe('alerter: a crashing container end to end', function () {
     const name = `${run}-web`;
     const cfg = pipelineConfig(db, {
       host: `e2e-${run}`, prefix: run, container: name, smtpPort: smtp.port, stopGrace: '500ms',
-    }, { 'alerter.api': { port: 0, token: 'e2e' } });
+    }, { 'alerter.api': { port: 0, token: 'e2e-token-0123456789abcdef' } });
     processor = await startProcessorParts(cfg, log.child({ c: 'processor' }));
     alerter = await startAlerterParts(cfg, log.child({ c: 'alerter' }));
     collector = await startCollectorParts(cfg, log.child({ c: 'collector' }));
@@ -70,7 +70,7 @@ describe('alerter: a crashing container end to end', function () {
     expect(fired.html).to.contain(`var-container=${name}`);
     // The snapshot named in the email, through the API.
     const snapshotId = /snapshot: (\S+)/.exec(fired.text!)![1];
-    const res = await fetch(`http://127.0.0.1:${alerter.apiPort}/api/snapshots/${snapshotId}`, { headers: { authorization: 'Bearer e2e' } });
+    const res = await fetch(`http://127.0.0.1:${alerter.apiPort}/api/snapshots/${snapshotId}`, { headers: { authorization: 'Bearer e2e-token-0123456789abcdef' } });
     expect(res.status).to.equal(200);
     const snap = (await res.json()) as { id: string; container: { name: string; info: { exitCode: number } } };
     expect(snap.id).to.equal(snapshotId);

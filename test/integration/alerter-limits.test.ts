@@ -14,7 +14,7 @@ import { createStores } from '../../alerter/store/index.js';
 import { Router } from '../../alerter/routing.js';
 import { AlerterMetrics } from '../../alerter/metrics.js';
 import { ActionDispatcher } from '../../alerter/dispatcher.js';
-import { alertLabels } from '../../alerter/labels.js';
+import { alertLabels } from '../../common/queue/alerts.js';
 import { DELIVERY_QUEUE, FLUSH_QUEUE, type DeliveryJob } from '../../alerter/queues.js';
 import { alertsPrefix } from '../../common/queue/names.js';
 import type { AlerterContext } from '../../alerter/context.js';

@@ -34,6 +34,8 @@ function liveInGroup(pgid: number): number[] {
   return out;
 }
 
+const API_TOKEN = 'recovery-test-token-0123456789';
+
 const SCRIPTS: Record<string, string> = {
   'restart.sh': '#!/bin/sh\necho "restarting $SHIPWATCH_CONTAINER_NAME for $SHIPWATCH_RULE"\ndocker restart "$SHIPWATCH_CONTAINER_ID"\n',
   'hang.sh': '#!/bin/sh\necho "pgid $$"\nsleep 600 &\nsleep 600\n',
@@ -79,7 +81,7 @@ describe('alerter: recovery actions', function () {
     const url = await sink.start();
     cfg = testConfig(db, {
       'redis.prefix': `{${run}}`,
-      'alerter.api': { port: 0, token: 't' },
+      'alerter.api': { port: 0, token: API_TOKEN },
       'alerter.delivery': { backoff: '200ms' },
       'alerter.receivers': [
         { name: 'ops', webhook: { url: `${url}/ops` } },
@@ -147,7 +149,7 @@ describe('alerter: recovery actions', function () {
     expect(rec).to.include({ reason: 'recovered', status: 'resolved' });
     expect(rec.recovery).to.include({ action: 'restart-script', outcome: 'ok', exitCode: 0, recovered: true });
     // Readable through the API.
-    const api = await fetch(`http://127.0.0.1:${alerter.apiPort}/api/recovery-runs?container=${name}`, { headers: { authorization: 'Bearer t' } });
+    const api = await fetch(`http://127.0.0.1:${alerter.apiPort}/api/recovery-runs?container=${name}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as { runs: Array<Record<string, unknown>> };
     expect(body.runs).to.have.length(1);
     expect(body.runs[0]).to.include({ outcome: 'ok', exit_code: 0 });

@@ -152,7 +152,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     } as unknown as Notification;
     const r: ActionResult = {
       runId: 'r1', action: 'restart-busy', command: 'docker:restart', host, outcome: 'ok', exitCode: 0, signal: null,
-      startedAt: t, endedAt: t + 1200, recovered: true, detail: '',
+      startedAt: t, endedAt: t + 1200, recovered: true, detail: '', attachments: [],
       facts: { alertKey: String(alert.key), rule: 'dash_busy', container: names.busy, containerId: String(alert.container_id) } as ActionResult['facts'],
     };
     const lines = [

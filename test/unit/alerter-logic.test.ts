@@ -7,7 +7,7 @@ import { planFlush, type Notified } from '../../alerter/dedup.js';
 import { applyTransition, stateId, type AlertRecord } from '../../alerter/record.js';
 import { silencedBy, type Silence } from '../../alerter/silences.js';
 import { isInhibited } from '../../alerter/inhibit.js';
-import { alertLabels } from '../../alerter/labels.js';
+import { alertLabels } from '../../common/queue/alerts.js';
 import { AlertMessageSchema, type AlertMessage } from '../../common/queue/alerts.js';
 
 const msg = (over: Partial<AlertMessage> = {}): AlertMessage => ({
@@ -192,12 +192,12 @@ describe('alerter: configuration', () => {
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'sw-tok-')), 'token');
-    writeFileSync(file, 'api-s3cret\n');
+    writeFileSync(file, 'api-s3cret-0123456789abcdef\n');
     const cfg = loadConfig({
       env: { SHIPWATCH_ALERTER_API_TOKEN_FILE: file, SHIPWATCH_ALERTER_SMTP_PASSWORD: 'smtp-s3cret' },
       overrides: { 'alerter.receivers': [{ name: 'sms', sms: { url: 'http://127.0.0.1:1/', to: ['1'], headers: { authorization: 'Bearer gw-s3cret' } } }] },
     });
-    expect(cfg.alerter.api.token).to.equal('api-s3cret');
+    expect(cfg.alerter.api.token).to.equal('api-s3cret-0123456789abcdef');
     const shown = JSON.stringify(redactConfig(cfg));
     for (const secret of ['api-s3cret', 'smtp-s3cret', 'gw-s3cret']) expect(shown).to.not.contain(secret);
   });
