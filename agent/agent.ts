@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Config } from '../common/config.js';
@@ -68,6 +69,9 @@ function attachments(dir: string): string[] {
   }
   return out.sort();
 }
+
+/** The agent's helpers for scripts (shipwatch-exec), beside this file in the source and in the image. */
+export const HELPERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bin');
 
 /** Facts for the record of a job too broken to tell its own. */
 const unknownFacts = (host: string): ActionFacts => ({
@@ -167,7 +171,7 @@ export class RecoveryAgent {
         return this.refuse((e as Error).message, j, j.runId);
       }
       const outputDir = this.runDir(j.runId);
-      const env = scriptEnv(j.facts, { runId: j.runId, action: j.action, outputDir, dockerHost: this.dockerHost() });
+      const env = scriptEnv(j.facts, { runId: j.runId, action: j.action, outputDir, dockerHost: this.dockerHost(), binDir: HELPERS_DIR });
       const r = await runScript(file, rule.args, { env, cwd: path.dirname(file), timeoutMs: this.a.timeout, outputLimit: this.a.outputLimit });
       stdout = r.stdout;
       stderr = r.stderr;
@@ -184,8 +188,8 @@ export class RecoveryAgent {
       result = { ...base, outcome: r.outcome, exitCode: r.exitCode, signal: null, startedAt, endedAt: Date.now(), detail: r.detail };
     }
     writer.write([runLine(result, stdout, stderr)]);
-    // A stop is not meant to bring the container back; a failed run did not.
-    if (rule.docker !== 'stop') {
+    // A stop, or an action that only collects (verify: false), is not meant to bring the container back.
+    if (rule.verify ?? rule.docker !== 'stop') {
       const recovered = result.outcome === 'ok' && (await this.verify(target));
       result.recovered = recovered;
       writer.write([verifyLine(result, recovered, Date.now())]);

@@ -15,11 +15,13 @@ export interface RunEnv {
   outputDir: string;
   /** the Docker engine the script should talk to (the agent's, through its proxy) */
   dockerHost: string;
+  /** the agent's helpers (shipwatch-exec), first in PATH */
+  binDir: string;
 }
 
 export function scriptEnv(f: Omit<ActionFacts, 'labels'>, run?: RunEnv): Record<string, string> {
   return {
-    PATH: SCRIPT_PATH,
+    PATH: run ? `${run.binDir}:${SCRIPT_PATH}` : SCRIPT_PATH,
     LANG: 'C.UTF-8',
     SHIPWATCH_CONTAINER_ID: f.containerId,
     SHIPWATCH_CONTAINER_NAME: f.container,

@@ -158,6 +158,8 @@ const ActionRuleSchema = z
     signal: z.enum(SIGNALS).optional(),
     /** exec: the command run in the container, as an argument list (no shell unless it names one) */
     command: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
+    /** check afterwards that the container is up (and healthy); default: yes, but for a stop. No for an action that only collects */
+    verify: z.boolean().optional(),
   })
   .superRefine((r, ctx) => {
     if ((r.script === undefined) === (r.docker === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of script or docker' });
