@@ -26,7 +26,7 @@ export type AclRole = 'collector' | 'processor' | 'alerter' | 'agent';
 
 /** Commands every component user gets. */
 export const ACL_COMMANDS = [
-  '-@all', '+@connection', '+@read', '+@write', '+@scripting',
+  '-@all', '+@connection', '+@read', '+@write', '+@scripting', '+@transaction',
   '-@dangerous', '-@admin', '-function', '-script|flush', '-script|kill', '-scan', '-randomkey',
   // BullMQ reads the server's version and eviction policy once per connection.
   '+info',

@@ -67,16 +67,16 @@ export async function whenListening(target: number | string, p: Proc, timeoutMs 
 
 export interface PrivateRedis extends Proc {
   port: number;
-  tlsPort?: number;
 }
 
-/** A redis-server of the test's own; `args` adds to its command line (e.g. --aclfile, TLS). */
+/** A redis-server of the test's own; `args` adds to its command line (e.g. --aclfile, TLS files). With `tls`, `port` is its TLS port (and the only one). */
 export async function startRedis(args: string[] = [], o: { tls?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'sw-redis-'));
-  const p = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], { dir });
+  const ports = o.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+  const p = startProcess('redis-server', [...ports, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], { dir });
   await whenListening(port, p);
-  return { ...p, port, tlsPort: o.tls ? port : undefined };
+  return { ...p, port };
 }
 
 /** A CA and a server certificate for 127.0.0.1 made with openssl, in `dir`. */
