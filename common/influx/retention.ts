@@ -158,7 +158,8 @@ async function setupV1(cfg: InfluxConfig, want: WantedRetention, log: Logger): P
   return done;
 }
 
-async function api(cfg: InfluxConfig, method: string, path: string, body?: unknown): Promise<any> {
+/** One request to the 2.x HTTP API; a 4xx answer is a RetentionError (retrying will not help). */
+export async function v2Api(cfg: InfluxConfig, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(new URL(path, cfg.url), {
     method,
     headers: { ...authHeaders(cfg), 'content-type': 'application/json' },
@@ -176,7 +177,7 @@ async function setupV2(cfg: InfluxConfig, want: WantedRetention): Promise<string
   const org = encodeURIComponent(cfg.org);
   const existing: Bucket[] = [];
   for (const name of bucketNames(cfg.bucket, want)) {
-    existing.push(...((await api(cfg, 'GET', `/api/v2/buckets?org=${org}&name=${encodeURIComponent(name)}`))?.buckets ?? []));
+    existing.push(...((await v2Api(cfg, 'GET', `/api/v2/buckets?org=${org}&name=${encodeURIComponent(name)}`))?.buckets ?? []));
   }
   const changes = bucketChanges(cfg.bucket, existing, want);
   let orgID: string | undefined;
@@ -184,11 +185,11 @@ async function setupV2(cfg: InfluxConfig, want: WantedRetention): Promise<string
   for (const c of changes) {
     const retentionRules = c.everySeconds ? [{ type: 'expire', everySeconds: c.everySeconds }] : [];
     if (c.op === 'create') {
-      orgID ??= (await api(cfg, 'GET', `/api/v2/orgs?org=${org}`))?.orgs?.[0]?.id;
+      orgID ??= (await v2Api(cfg, 'GET', `/api/v2/orgs?org=${org}`))?.orgs?.[0]?.id;
       if (!orgID) throw new RetentionError(`organisation "${cfg.org}" not found`);
-      await api(cfg, 'POST', '/api/v2/buckets', { orgID, name: c.name, retentionRules });
+      await v2Api(cfg, 'POST', '/api/v2/buckets', { orgID, name: c.name, retentionRules });
     } else {
-      await api(cfg, 'PATCH', `/api/v2/buckets/${c.id}`, { retentionRules });
+      await v2Api(cfg, 'PATCH', `/api/v2/buckets/${c.id}`, { retentionRules });
     }
     done.push(`${c.op} bucket ${c.name} (${c.everySeconds ? c.everySeconds + ' s' : 'forever'})`);
   }

@@ -126,7 +126,9 @@ export class InfluxWriter {
   }
 
   /** On 1.x the database must exist; CREATE DATABASE is a no-op when it does. */
+  /** Creates the 1.x database unless someone else manages it (influx.retention.manage: false, e.g. a component with a write-only user). */
   async ensureDatabase(): Promise<void> {
+    if (!this.cfg.retention.manage) return;
     await this.ready();
     if (this.detected === 'v1') await this.query.query(`CREATE DATABASE ${ident(this.cfg.bucket)}`);
   }

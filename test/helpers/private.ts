@@ -95,3 +95,29 @@ export async function makeCertificates(dir: string): Promise<{ ca: string; cert:
   await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.cnf', '-out', 'server.crt']);
   return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key'), otherCa: path.join(dir, 'other.crt') };
 }
+
+/** An influxd 1.x of the test's own with authentication on, and its admin user made. */
+export async function startInfluxWithAuth(admin: { user: string; password: string }): Promise<Proc & { url: string }> {
+  const [http, rpc] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'sw-influx-'));
+  writeFileSync(path.join(dir, 'influxdb.conf'), [
+    'reporting-disabled = true',
+    `bind-address = "127.0.0.1:${rpc}"`,
+    '[meta]', `  dir = "${dir}/meta"`,
+    '[data]', `  dir = "${dir}/data"`, `  wal-dir = "${dir}/wal"`, '  query-log-enabled = false',
+    '[monitor]', '  store-enabled = false',
+    '[http]', `  bind-address = "127.0.0.1:${http}"`, '  auth-enabled = true', '  log-enabled = false',
+    '',
+  ].join('\n'));
+  const p = startProcess('influxd', ['-config', path.join(dir, 'influxdb.conf')], { dir });
+  await whenListening(http, p);
+  const url = `http://127.0.0.1:${http}`;
+  // With no user yet, 1.x lets anyone create the first admin.
+  for (let i = 0; ; i++) {
+    const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE USER "${admin.user}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES` }) });
+    if (res.ok) break;
+    if (i > 50) throw new Error(`could not create the admin: ${res.status} ${await res.text()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { ...p, url };
+}
