@@ -78,7 +78,7 @@ export function urlSecrets(raw: string, secretPath = false): string[] {
   if (p.secretPath) {
     for (const seg of url.pathname.split('/')) if (seg) out.push(seg, safeDecode(seg));
   }
-  return out;
+  return [...new Set(out)];
 }
 
 const PLACEHOLDER = /^\{\{\s*\w+\s*\}\}$/;

@@ -7,10 +7,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_file=${1:-$root/.env}
 
-# The admin token is the only one InfluxDB creates at set-up: Grafana reads with
-# it unless you make a read-only token in InfluxDB and put it in GRAFANA_INFLUXDB_TOKEN.
-SECRETS=(INFLUXDB_ADMIN_PASSWORD INFLUXDB_TOKEN GRAFANA_ADMIN_PASSWORD ALERTER_API_TOKEN)
-SAME_AS=(GRAFANA_INFLUXDB_TOKEN=INFLUXDB_TOKEN)
+# Each its own: InfluxDB's admin password and token (influxdb-setup makes the components' tokens from it),
+# Grafana's admin password, the API token, a Redis password per component user, the actions signing key.
+SECRETS=(
+  INFLUXDB_ADMIN_PASSWORD INFLUXDB_TOKEN GRAFANA_ADMIN_PASSWORD ALERTER_API_TOKEN ACTIONS_SIGNING_KEY
+  REDIS_ADMIN_PASSWORD REDIS_COLLECTOR_PASSWORD REDIS_PROCESSOR_PASSWORD REDIS_ALERTER_PASSWORD REDIS_AGENT_PASSWORD
+)
 
 random() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 
@@ -43,12 +45,10 @@ for name in "${SECRETS[@]}"; do
     echo "[secrets] $name set" >&2
   fi
 done
-for pair in "${SAME_AS[@]}"; do
-  name=${pair%%=*} from=${pair#*=}
-  if [ -z "$(value "$name")" ]; then
-    set_value "$name" "$(value "$from")"
-    echo "[secrets] $name set to $from" >&2
-  fi
-done
+# This Docker host's name in every point and in its agent's Redis user: the machine's, in the characters allowed.
+if [ -z "$(value SHIPWATCH_HOST)" ]; then
+  set_value SHIPWATCH_HOST "$(hostname | tr -c 'A-Za-z0-9_.\n-' '_')"
+  echo "[secrets] SHIPWATCH_HOST set to $(value SHIPWATCH_HOST)" >&2
+fi
 chmod 600 "$env_file"
 echo "[secrets] $env_file has every secret docker-compose.yml needs" >&2

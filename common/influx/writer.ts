@@ -10,6 +10,7 @@ import { OnceLogger } from '../log.js';
 import { authHeaders } from './auth.js';
 import { pingServer, type WriteApiVersion } from './server.js';
 import { InfluxQL, ident } from './query.js';
+import { redactUrl } from '../config-redact.js';
 
 // We report write failures ourselves, once per outage; silence the client's per-attempt logging.
 setLogger({ error() {}, warn() {} });
@@ -114,7 +115,7 @@ export class InfluxWriter {
             this.useApi(info.api, info.version);
             resolve();
           } catch (e) {
-            this.once.raise('influx-ping', 'InfluxDB unreachable; retrying', { url: this.cfg.url, error: (e as Error).message });
+            this.once.raise('influx-ping', 'InfluxDB unreachable; retrying', { url: redactUrl(this.cfg.url), error: (e as Error).message });
             this.retryTimer = setTimeout(attempt, delay);
             delay = Math.min(delay * 2, 5_000);
           }

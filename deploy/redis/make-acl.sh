@@ -1,10 +1,12 @@
 #!/bin/sh
 # Writes Redis's ACL file for docker-compose: the users of users.acl.in (one per
 # component, deploy/redis/README.md) with this deployment's passwords, stored as
-# their SHA-256. Usage: make-acl.sh OUTPUT_FILE   (passwords and SHIPWATCH_HOST from the environment)
+# their SHA-256. Usage: make-acl.sh OUTPUT_FILE [OWNER]   (passwords and SHIPWATCH_HOST from the
+# environment; OWNER: the user redis-server runs as, who must read the file)
 set -eu
 here=$(dirname "$0")
 out=$1
+owner=${2:-}
 
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 pw() {
@@ -26,3 +28,4 @@ umask 077
 sed -e "s/@ADMIN@/$admin/" -e "s/@COLLECTOR@/$collector/" -e "s/@PROCESSOR@/$processor/" \
   -e "s/@ALERTER@/$alerter/" -e "s/@AGENT@/$agent/" -e "s/@HOST@/$host/g" \
   -e '/^#/d' "$here/users.acl.in" > "$out"
+if [ -n "$owner" ]; then chown "$owner" "$out"; fi

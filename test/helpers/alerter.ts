@@ -115,6 +115,8 @@ export class HttpSink extends EventEmitter {
   status = 200;
   /** paths (prefixes) answered with 503, to make one channel fail */
   readonly failing = new Set<string>();
+  /** failing answers repeat the request (headers and body), as a careless gateway's error page does */
+  echoOnFailure = false;
   private server: Server | undefined;
   port = 0;
 
@@ -131,7 +133,8 @@ export class HttpSink extends EventEmitter {
       }
       const status = [...this.failing].some((p) => req.originalUrl.startsWith(p)) ? 503 : this.status;
       this.got.push({ path: req.originalUrl, method: req.method, headers: req.headers, body, raw, at: Date.now(), status });
-      res.status(status).json({ ok: status < 300 });
+      if (status >= 300 && this.echoOnFailure) res.status(status).json({ ok: false, you_sent: { url: req.originalUrl, headers: req.headers, body: raw } });
+      else res.status(status).json({ ok: status < 300 });
       this.emit('request');
     });
     this.server = await new Promise<Server>((resolve) => {
@@ -199,47 +202,56 @@ export class AlertFeed {
   }
 }
 
-/** The alerter's entry point as a child process, with a YAML config of its own. */
-export class AlerterChild {
+/** A component's entry point as a child process, with a YAML config of its own; its output (stderr and stdout) kept. */
+export class ComponentChild {
   readonly proc: ChildProcess;
   readonly exited: Promise<number | null>;
   stderr = '';
   private readonly out = new EventEmitter();
 
-  constructor(config: Record<string, unknown>, env: Record<string, string> = {}) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sw-alerter-'));
+  constructor(readonly component: string, config: Record<string, unknown>, env: Record<string, string> = {}) {
+    const dir = mkdtempSync(path.join(tmpdir(), `sw-${component}-`));
     const file = path.join(dir, 'shipwatch.yaml');
     writeFileSync(file, stringify(config));
-    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'alerter/main.ts'), '--config', file], {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `${component}/main.ts`), '--config', file], {
       cwd: ROOT,
       env: { ...process.env, SHIPWATCH_CONFIG: file, SHIPWATCH_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.proc.stderr!.on('data', (d: Buffer) => {
+    const keep = (d: Buffer) => {
       this.stderr += d.toString();
       this.out.emit('data');
-    });
+    };
+    this.proc.stderr!.on('data', keep);
+    this.proc.stdout!.on('data', keep);
     this.exited = new Promise((r) => this.proc.on('exit', (code) => {
       r(code);
       this.out.emit('data');
     }));
   }
 
-  /** Resolves when the alerter logged `text`. */
+  /** Resolves when the component logged `text`. */
   waitForLog(text: string, timeoutMs = 60_000): Promise<void> {
     return until(this.out, 'data', () => {
-      if (this.proc.exitCode !== null && !this.stderr.includes(text)) throw new Error(`alerter exited (${this.proc.exitCode}): ${this.stderr.slice(-2000)}`);
+      if (this.proc.exitCode !== null && !this.stderr.includes(text)) throw new Error(`${this.component} exited (${this.proc.exitCode}): ${this.stderr.slice(-2000)}`);
       return this.stderr.includes(text);
-    }, timeoutMs, `alerter log "${text}"`);
-  }
-
-  ready(timeoutMs = 60_000) {
-    return this.waitForLog('"msg":"alerter ready:', timeoutMs);
+    }, timeoutMs, `${this.component} log "${text}"`);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
     return this.exited;
+  }
+}
+
+/** The alerter's entry point as a child process. */
+export class AlerterChild extends ComponentChild {
+  constructor(config: Record<string, unknown>, env: Record<string, string> = {}) {
+    super('alerter', config, env);
+  }
+
+  ready(timeoutMs = 60_000) {
+    return this.waitForLog('"msg":"alerter ready:', timeoutMs);
   }
 }
 

@@ -18,6 +18,8 @@ import { MEASUREMENT, TAG } from '../../common/schema.js';
 const run = promisify(execFile);
 const BASE = 'shipwatch/base:test';
 const APP = 'shipwatch/app:test';
+const AGENT = 'shipwatch/agent:test';
+const PROXY = 'shipwatch/docker-proxy:test';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -44,7 +46,8 @@ describe('app image', function () {
   });
 
   after(async () => {
-    await docker(['rm', '-f', id], 60_000).catch(() => {});
+    await docker(['rm', '-f', id, `${id}-proxy`], 60_000).catch(() => {});
+    await docker(['volume', 'rm', '-f', `${id}-sock`], 60_000).catch(() => {});
     await q?.query(`DROP DATABASE ${ident(db)}`).catch(() => {});
   });
 
@@ -67,13 +70,37 @@ describe('app image', function () {
     expect(ls.stdout.trim().split('\n').sort()).to.deep.equal([...entries].sort());
   });
 
-  it('runs the collector from the image against the same dockerd: points arrive and /healthz answers', async () => {
+  it('builds the agent with the Docker CLI and shipwatch-exec, and the Docker proxy with the shipped filters', async () => {
+    for (const [target, tag] of [['agent', AGENT], ['docker-proxy', PROXY]]) {
+      await docker(['build', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE}`, '--target', target, '-t', tag, '.']);
+    }
+    const who = await docker(['run', '--rm', '--entrypoint', 'id', AGENT, '-un'], 120_000);
+    expect(who.stdout.trim()).to.equal('shipwatch');
+    const cli = await docker(['run', '--rm', '--entrypoint', 'docker', AGENT, '--version'], 120_000);
+    expect(cli.stdout).to.match(/^Docker version \d+\./);
+    const helper = await docker(['run', '--rm', '--entrypoint', 'shipwatch-exec', AGENT], 120_000).catch((e: Error & { stderr: string; code: number }) => e);
+    expect((helper as { code: number }).code).to.equal(2);
+    expect((helper as { stderr: string }).stderr).to.contain('usage: shipwatch-exec CONTAINER COMMAND');
+    for (const cfg of ['docker-collector.cfg', 'docker-agent.cfg']) {
+      const check = await docker(['run', '--rm', PROXY, 'haproxy', '-c', '-f', `/etc/shipwatch-haproxy/${cfg}`], 120_000);
+      expect(check.stdout + check.stderr, cfg).to.contain('Configuration file is valid');
+    }
+  });
+
+  it('runs the collector from the image through the proxy image, as compose does: points arrive and /healthz answers', async () => {
     const e = services();
     const sock = e.dockerHost.replace(/^unix:\/\//, '');
     const healthPort = await freePort();
+    // The proxy has no network and shares its socket with the collector through a volume.
+    await docker([
+      'run', '-d', '--name', `${id}-proxy`, '--label', `${TEST_LABEL}=${id}`, '--network', 'none', '--user', '0',
+      '-e', 'SHIPWATCH_PROXY_SOCKET=/run/shipwatch-docker/docker.sock',
+      '-v', `${sock}:/var/run/docker.sock`, '-v', `${id}-sock:/run/shipwatch-docker`,
+      PROXY, 'haproxy', '-W', '-db', '-f', '/etc/shipwatch-haproxy/docker-collector.cfg',
+    ], 120_000);
     await docker([
       'run', '-d', '--name', id, '--label', `${TEST_LABEL}=${id}`, '--network', 'host', '--user', '0',
-      '-v', `${sock}:/var/run/docker.sock:ro`,
+      '-v', `${id}-sock:/run/shipwatch-docker`, '-e', 'SHIPWATCH_DOCKER_SOCKET_PATH=/run/shipwatch-docker/docker.sock',
       '-e', `SHIPWATCH_INFLUX_URL=${e.influxUrl}`, '-e', `SHIPWATCH_INFLUX_BUCKET=${db}`, '-e', `SHIPWATCH_HOST=${host}`,
       '-e', 'SHIPWATCH_COLLECTOR_INTERVAL=2s', '-e', 'SHIPWATCH_QUEUE_ENABLED=false', '-e', `SHIPWATCH_HEALTH_PORT=${healthPort}`,
       APP, 'node', 'dist/collector/main.js',
