@@ -15,7 +15,7 @@ TEST_IMAGE=${SHIPWATCH_TEST_IMAGE:-shipwatch/busybox:test}
 DOCKER_ISOLATED=${SHIPWATCH_DOCKER_ISOLATED:-}
 # The docker CLI calls below (test image) go to this engine.
 export DOCKER_HOST=unix://$DOCKER_SOCK
-APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose)
+APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose haproxy openssl)
 
 log() { echo "[services] $*" >&2; }
 

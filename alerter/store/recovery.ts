@@ -2,6 +2,12 @@
 import type { RedisClient } from '../../common/queue/connection.js';
 import { RECORD_TTL_S, type StoreKeys } from './keys.js';
 
+const COUNT_ATTEMPT = `
+local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
 export class RecoveryStore {
   constructor(private readonly redis: RedisClient, private readonly keys: StoreKeys) {}
 
@@ -13,14 +19,11 @@ export class RecoveryStore {
 
   /**
    * Counts an attempt on the container within the window; returns the count including this one.
-   * One transaction: the counter is created with its expiry, so a crash can never leave one that never expires.
+   * One script, so atomic: the counter never exists without its expiry, and one a crash left without
+   * one (between two separate calls, as once done) gets it back.
    */
   async countAttempt(target: string, windowMs: number): Promise<number> {
-    const key = this.keys.key('tries', target);
-    const res = await this.redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).exec();
-    const err = res?.find(([e]) => e)?.[0];
-    if (!res || err) throw err ?? new Error('attempt count: transaction aborted');
-    return Number(res[1][1]);
+    return Number(await this.redis.eval(COUNT_ATTEMPT, 1, this.keys.key('tries', target), String(windowMs)));
   }
 
   /** The action dispatched for an alert state, so a re-run of its job dispatches nothing twice. */

@@ -15,6 +15,7 @@ import { Router } from '../../alerter/routing.js';
 import { AlerterMetrics } from '../../alerter/metrics.js';
 import { ActionDispatcher } from '../../alerter/dispatcher.js';
 import { alertLabels } from '../../common/queue/alerts.js';
+import { ActionJobSchema, verifyAction } from '../../common/queue/actions.js';
 import { DELIVERY_QUEUE, FLUSH_QUEUE, type DeliveryJob } from '../../alerter/queues.js';
 import { alertsPrefix } from '../../common/queue/names.js';
 import type { AlerterContext } from '../../alerter/context.js';
@@ -82,6 +83,39 @@ describe('alerter: recovery limits', function () {
       expect(n).to.include({ kind: 'recovery', reason: 'escalated', receiver: 'pager' });
       expect(n.recovery).to.include({ outcome: 'refused', recovered: false });
       expect(n.alerts[0].severity).to.equal('critical');
+    }
+  });
+
+  it('counts attempts with the counter and its expiry set together, and repairs a counter left without one', async () => {
+    const key = `${alertsPrefix(`{${run}}`)}:alerter:tries:h|atomic`;
+    expect(await ctx.stores.recovery.countAttempt('h|atomic', 60_000)).to.equal(1);
+    expect(await redis.pttl(key)).to.be.within(1, 60_000);
+    // As a crash between INCR and PEXPIRE used to leave it: counting forever, refusing recovery for good.
+    await redis.persist(key);
+    expect(await redis.pttl(key)).to.equal(-1);
+    expect(await ctx.stores.recovery.countAttempt('h|atomic', 60_000)).to.equal(2);
+    expect(await redis.pttl(key)).to.be.within(1, 60_000);
+  });
+
+  it('signs the actions it queues, with the labels the agent matches on', async () => {
+    const signed = testConfig('unused', {
+      'redis.prefix': `{${run}}`,
+      'alerter.receivers': [{ name: 'ops', webhook: { url: 'http://127.0.0.1:9/' } }],
+      'alerter.route': { receiver: 'ops' },
+      'alerter.actions': { cooldown: '0s', signingKey: 'k'.repeat(40), rules: [{ name: 'restart', matchers: ['rule="died"'], docker: 'restart' }] },
+    });
+    const d2 = new ActionDispatcher({ ...ctx, cfg: signed.alerter }, redis, signed.redis.prefix);
+    try {
+      const r = record('signed', 9000);
+      r.msg.labels = { team: 'web' };
+      await ctx.stores.alerts.put(r);
+      await d2.onFiring(r, alertLabels(r.msg), ctx.router.match(alertLabels(r.msg)));
+      const [job] = await d2.queueFor('h').getJobs(['waiting']).then((js) => js.filter((j) => j.data.facts.container === 'signed'));
+      expect(verifyAction(job.data, 'k'.repeat(40))).to.equal(true);
+      expect(job.data.facts.labels).to.deep.equal({ team: 'web' });
+      expect(ActionJobSchema.safeParse(job.data).success).to.equal(true);
+    } finally {
+      await d2.close();
     }
   });
 

@@ -103,3 +103,40 @@ describe('agent: which actions it runs', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }] })).to.equal('{"a":[{"d":2}],"b":1}');
   });
 });
+
+describe('agent: every Docker action has a timeout', () => {
+  it('gives up on a Docker engine that never answers, with outcome timeout', async function () {
+    this.timeout(20_000);
+    const { createServer } = await import('node:net');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const Docker = (await import('dockerode')).default;
+    const { runDockerAction } = await import('../../agent/docker-actions.js');
+    const socket = path.join(mkdtempSync(path.join(tmpdir(), 'sw-hung-')), 'docker.sock');
+    // Accepts the connection and reads the request, then says nothing.
+    const held: import('node:net').Socket[] = [];
+    const server = createServer((s) => void held.push(s)).listen(socket);
+    try {
+      const docker = new Docker({ socketPath: socket });
+      for (const spec of [{ docker: 'restart' }, { docker: 'kill', signal: 'SIGTERM' }, { docker: 'exec', command: ['true'] }] as const) {
+        const r = await runDockerAction(docker, 'c0ffee', spec, { timeoutMs: 300, stopGraceS: 0, outputLimit: 100 });
+        expect(r, spec.docker).to.include({ outcome: 'timeout', exitCode: null });
+        expect(r.detail).to.equal('no answer from Docker within 300 ms');
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('configuration: minimum lengths of shared secrets', () => {
+  it('names the key of an API token or signing key too short to be one', () => {
+    expect(() => parseConfig({ alerter: { api: { token: 'short' } } })).to.throw(/config: alerter\.api\.token: at least 24 characters/);
+    expect(() => parseConfig({ alerter: { actions: { signingKey: 'short' } } })).to.throw(/config: alerter\.actions\.signingKey: at least 32 characters/);
+    expect(() => parseConfig({ alerter: { actions: { rules: [{ name: 'x', matchers: ['rule="a"'], docker: 'reboot' }] } } })).to.throw(/alerter\.actions\.rules\.0\.docker/);
+    expect(() => parseConfig({ alerter: { actions: { rules: [{ name: 'x', matchers: ['rule="a"'], docker: 'exec' }] } } })).to.throw(/alerter\.actions\.rules\.0\.command: docker: exec needs a command/);
+    expect(() => parseConfig({ alerter: { actions: { rules: [{ name: 'x', matchers: ['rule="a"'], docker: 'kill', signal: 'SIGNOPE' }] } } })).to.throw(/alerter\.actions\.rules\.0\.signal/);
+  });
+});
