@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { authorize, type Authority } from '../../agent/authorize.js';
+import type { DockerActionSpec } from '../../agent/docker-actions.js';
 import { parseConfig } from '../../common/config.js';
 import { signAction, canonicalJson, verifyAction, type ActionJob } from '../../common/queue/actions.js';
 
@@ -119,7 +120,8 @@ describe('agent: every Docker action has a timeout', () => {
     const server = createServer((s) => void held.push(s)).listen(socket);
     try {
       const docker = new Docker({ socketPath: socket });
-      for (const spec of [{ docker: 'restart' }, { docker: 'kill', signal: 'SIGTERM' }, { docker: 'exec', command: ['true'] }] as const) {
+      const specs: DockerActionSpec[] = [{ docker: 'restart' }, { docker: 'kill', signal: 'SIGTERM' }, { docker: 'exec', command: ['true'] }];
+      for (const spec of specs) {
         const r = await runDockerAction(docker, 'c0ffee', spec, { timeoutMs: 300, stopGraceS: 0, outputLimit: 100 });
         expect(r, spec.docker).to.include({ outcome: 'timeout', exitCode: null });
         expect(r.detail).to.equal('no answer from Docker within 300 ms');
