@@ -2,12 +2,17 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderConfigDoc, CONFIG_DOC } from '../../scripts/config-doc.js';
+import { renderAclTemplate, ACL_TEMPLATE } from '../../scripts/redis-acl.js';
 import * as schema from '../../common/schema.js';
 import { ROOT } from '../helpers/paths.js';
 
 describe('documentation stays true', () => {
   it('docs/configuration.md lists every configuration key (regenerate with npx tsx scripts/config-doc.ts)', () => {
     expect(readFileSync(CONFIG_DOC, 'utf8')).to.equal(renderConfigDoc());
+  });
+
+  it('deploy/redis/users.acl.in is the ACL of common/queue/acl.ts (regenerate with npx tsx scripts/redis-acl.ts --template)', () => {
+    expect(readFileSync(ACL_TEMPLATE, 'utf8')).to.equal(renderAclTemplate());
   });
 
   it('docs/schema.md documents every measurement in common/schema.ts', () => {
