@@ -27,7 +27,7 @@ import { alertsPrefix } from '../../common/queue/names.js';
 import { ACTIONS_QUEUE, RESULTS_QUEUE, agentPrefix, signAction, type ActionJob, type ActionResult } from '../../common/queue/actions.js';
 import { InfluxWriter } from '../../common/influx/writer.js';
 import type { InfluxQL } from '../../common/influx/query.js';
-import { RecoveryAgent } from '../../agent/agent.js';
+import { startAgent as startAgentWith } from '../../agent/agent.js';
 import { startAlerterParts, type RunningAlerter } from '../../alerter/service.js';
 
 const KEY = 'agent-test-signing-key-0123456789abcdef';
@@ -35,17 +35,13 @@ const log = createLogger('agent-test', process.env.SHIPWATCH_TEST_LOG ?? 'silent
 
 /** An agent of its own, on the test's Redis and InfluxDB. */
 async function startAgent(cfg: Config, host: string, d: Docker) {
-  const redis = createRedis(cfg.redis);
   const writer = new InfluxWriter(cfg.influx, log);
-  const agent = new RecoveryAgent({ cfg, host, docker: d, redis, writer, log });
-  agent.start();
-  await agent.waitUntilReady();
+  const a = await startAgentWith({ cfg, host, docker: d, writer, log }, () => createRedis(cfg.redis, { maxRetriesPerRequest: null }));
   return {
-    agent,
+    agent: a.agent,
     async stop() {
-      await agent.close();
+      await a.stop();
       await writer.close();
-      await redis.quit();
     },
   };
 }
