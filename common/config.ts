@@ -528,8 +528,5 @@ export function parseConfig(raw: unknown): Config {
   return res.data;
 }
 
-/** The configuration with secrets replaced, safe to log (common/config-redact.ts). */
-export { redactConfig } from './config-redact.js';
-
 /** Exported for docs and tests: the env var that sets a config key. */
 export const envNameFor = (key: string) => toEnvName(key.split('.'));

@@ -1,5 +1,5 @@
-import { loadConfig, redactConfig, type Config } from './config.js';
-import { secretValues } from './config-redact.js';
+import { loadConfig, type Config } from './config.js';
+import { redactConfig, secretValues } from './config-redact.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 

@@ -114,7 +114,7 @@ describe('Docker socket proxies (deploy/haproxy)', function () {
       expect(collectorProxy.p.output()).to.match(/POST \/containers\/create/).and.to.match(/ 403 /);
     });
 
-    it('lets the collector work through it with every part on (API stats, events, processes, logs, disk, images) and refuses none of its calls', async () => {
+    it('lets the collector work through it with every part on (API stats, events, processes, logs, disk, images, network, posture) and refuses none of its calls', async () => {
       const logBefore = collectorProxy.p.output().length;
       const host = `proxied-${run}`;
       const cfg = testConfig(db, {
@@ -126,13 +126,14 @@ describe('Docker socket proxies (deploy/haproxy)', function () {
         'collector.disk': { interval: '2s' },
         'collector.images': { interval: '2s' },
         'collector.logs': { enabled: true, names: [`${run}-*`], backfill: '1m' },
+        'collector.network.enabled': true,
         'queue.enabled': false,
       });
       collector = await startCollectorParts(cfg, log);
       const name = `${run}-target`;
       const has = (m: string, where = `"${TAG.containerName}" = '${name}'`) => async () =>
         (await q.rows(`SELECT * FROM ${ident(m)} WHERE "${TAG.engineHost}" = '${host}' AND ${where} LIMIT 1`)).length > 0;
-      for (const m of [MEASUREMENT.cpu, MEASUREMENT.mem, MEASUREMENT.status, MEASUREMENT.info, MEASUREMENT.process, MEASUREMENT.log, MEASUREMENT.diskUsage]) {
+      for (const m of [MEASUREMENT.cpu, MEASUREMENT.mem, MEASUREMENT.status, MEASUREMENT.info, MEASUREMENT.process, MEASUREMENT.log, MEASUREMENT.diskUsage, MEASUREMENT.netstat, MEASUREMENT.posture]) {
         await eventually(has(m), 60_000, 250).catch((e) => {
           throw new Error(`${m}: ${(e as Error).message}`);
         });
@@ -166,13 +167,19 @@ describe('Docker socket proxies (deploy/haproxy)', function () {
       expect((await target.inspect()).State.Running).to.equal(true);
     });
 
-    it('passes the Docker CLI\'s restart, inspect and logs, refuses its run and rm', async () => {
+    it('passes the Docker CLI\'s restart, inspect and logs and shipwatch-exec, refuses its run and rm', async () => {
       const env = { ...process.env, DOCKER_HOST: `unix://${agentProxy.socket}` };
       await exec('docker', ['restart', '-t', '1', target.id], { env });
       const { stdout } = await exec('docker', ['inspect', '-f', '{{.State.Running}}', target.id], { env });
       expect(stdout.trim()).to.equal('true');
       expect((await exec('docker', ['logs', target.id], { env })).stdout).to.contain('proxied-line');
-      expect((await exec('docker', ['exec', target.id, 'sh', '-c', 'echo "<in> & out"'], { env })).stdout).to.equal('<in> & out\n');
+      // docker exec asks for an HTTP upgrade on a request with a body, which HAProxy 2.4+ passes without the
+      // upgrade: it cannot work through the proxy, and scripts get shipwatch-exec (the API's exec) instead.
+      const cliExec = await exec('docker', ['exec', target.id, 'true'], { env }).then(() => 'worked', (e: Error & { stderr: string }) => e.stderr);
+      expect(cliExec).to.contain('unable to upgrade to tcp, received 200');
+      const helper = await exec(path.join(ROOT, 'agent/bin/shipwatch-exec'), [target.id, 'sh', '-c', 'echo "<in> & out"; exit 4'], { env })
+        .then(() => ({ stdout: '', code: 0 }), (e: Error & { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }));
+      expect(helper).to.deep.equal({ stdout: '<in> & out\n', code: 4 });
       const refused = async (args: string[]) => {
         const e = await exec('docker', args, { env }).then(() => undefined, (err: Error & { stderr: string }) => err);
         expect(e, `docker ${args.join(' ')}`).to.not.equal(undefined);

@@ -69,7 +69,7 @@ describe('TCP states, service map and posture of real containers', function () {
       'processor.faults.posture.enabled': true,
       'processor.faults.closeWait.min': 3,
       'processor.faults.closeWait.for': '0s',
-      'alerter.api': { port: 0, token: 'net' },
+      'alerter.api': { port: 0, token: 'network-test-token-0123456789' },
     });
     processor = await startProcessorParts(cfg, silent);
     alerter = await startAlerterParts(cfg, silent);
@@ -132,7 +132,7 @@ describe('TCP states, service map and posture of real containers', function () {
       return ours.length === 1 && ours[0].source === names.cli && ours[0].target === names.srv && ours[0].edge === `${names.cli}->${names.srv}`
         && ours[0].connections === 5 && ours[0].ports === '9000';
     }, 30_000, 250);
-    const res = await fetch(`http://127.0.0.1:${alerter!.apiPort}/api/service-map?host=${host}&window=30s`, { headers: { authorization: 'Bearer net' } });
+    const res = await fetch(`http://127.0.0.1:${alerter!.apiPort}/api/service-map?host=${host}&window=30s`, { headers: { authorization: 'Bearer network-test-token-0123456789' } });
     expect(res.status).to.equal(200);
     const map = (await res.json()) as ServiceMap;
     expect(map.hosts).to.deep.equal([host]);
@@ -140,7 +140,7 @@ describe('TCP states, service map and posture of real containers', function () {
       { id: `${host}/${names.cli}->${host}/${names.srv}`, host, source: `${host}/${names.cli}`, target: `${host}/${names.srv}`, connections: 5, ports: [9000] },
     ]);
     expect(map.nodes.find((n) => n.id === `${host}/${names.srv}`)).to.deep.include({ kind: 'container', title: names.srv, connectionsIn: 5 });
-    const bad = await fetch(`http://127.0.0.1:${alerter!.apiPort}/api/service-map?window=forever`, { headers: { authorization: 'Bearer net' } });
+    const bad = await fetch(`http://127.0.0.1:${alerter!.apiPort}/api/service-map?window=forever`, { headers: { authorization: 'Bearer network-test-token-0123456789' } });
     expect(bad.status).to.equal(400);
   });
 

@@ -187,7 +187,8 @@ describe('alerter: silences and inhibition', () => {
 
 describe('alerter: configuration', () => {
   it('keeps the API token, SMTP password and gateway headers out of logs; reads the token from a file', async () => {
-    const { redactConfig, loadConfig } = await import('../../common/config.js');
+    const { loadConfig } = await import('../../common/config.js');
+    const { redactConfig } = await import('../../common/config-redact.js');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, parseConfig, redactConfig, envNameFor, DEFAULTS } from '../../common/config.js';
+import { loadConfig, parseConfig, envNameFor, DEFAULTS } from '../../common/config.js';
+import { redactConfig } from '../../common/config-redact.js';
 import { ConfigError } from '../../common/errors.js';
 import { parseDuration } from '../../common/duration.js';
 
