@@ -107,9 +107,7 @@ export class RecoveryAgent {
 
   start(): void {
     void this.worker.run();
-    const { log, host } = this.d;
-    log.info({ host, concurrency: this.a.concurrency, rules: this.a.rules.map((r) => r.name), signed: Boolean(this.a.signingKey) }, 'recovery agent taking actions');
-    if (!this.a.signingKey) log.warn('alerter.actions.signingKey is not set: actions are not signed; anyone who can write this host\'s action queue can trigger this agent\'s rules');
+    this.d.log.info({ host: this.d.host, concurrency: this.a.concurrency }, 'recovery agent taking actions');
   }
 
   waitUntilReady(): Promise<unknown> {

@@ -1,7 +1,7 @@
 /** The alerter's start-up summary and what it warns about (pure; common/summary.ts). */
 import type { Config } from '../common/config.js';
 import type { AlerterConfig, ChildRoute } from '../common/config-alerter.js';
-import { summary, influxTarget, redisTarget, type Summary } from '../common/summary.js';
+import { summary, influxTarget, redisTarget, withoutCredentials, type Summary } from '../common/summary.js';
 import { CHANNELS } from './queues.js';
 
 /** Problems of the configuration an operator must hear about at start and from /readyz. */
@@ -40,13 +40,13 @@ export function alerterSummary(cfg: Config, apiPort: number | undefined): Summar
       (a.inhibit.length ? `, ${a.inhibit.length} inhibit rules` : ''),
     `recovery rules: ${rules.length ? rules.join(', ') : 'none'}`,
     api,
-    `notifications link to Grafana ${a.grafana.url || '(no link)'} and to snapshot pages at ${links || '(no link: set alerter.api.publicUrl)'}`,
+    `notifications link to Grafana ${withoutCredentials(a.grafana.url) || '(no link)'} and to snapshot pages at ${withoutCredentials(links) || '(no link: set alerter.api.publicUrl)'}`,
     `deliveries and recovery runs to ${influxTarget(cfg)}`,
   ], {
     receivers: a.receivers.map((r) => r.name),
     routes: { receiver: a.route.receiver, children: routes },
     recoveryRules: a.actions.rules.map((r) => r.name),
     api: a.api.enabled ? { address: `${a.api.host}:${apiPort}`, tokenSet: !!a.api.token } : 'off',
-    links: { grafana: a.grafana.url, snapshots: links },
+    links: { grafana: withoutCredentials(a.grafana.url), snapshots: withoutCredentials(links) },
   }, alerterWarnings(a));
 }

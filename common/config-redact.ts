@@ -57,7 +57,9 @@ export function redactUrl(raw: string, secretPath = false): string {
   let out = `${url.protocol}//`;
   if (url.username || url.password) out += `${REDACTED}@`;
   out += url.host;
-  out += p.secretPath && url.pathname !== '/' && url.pathname !== '' ? `/${REDACTED}` : url.pathname;
+  // A URL written without a path stays so ("http://h:8086", not "http://h:8086/").
+  const path = url.pathname === '/' && !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\//i.test(raw) ? '' : url.pathname;
+  out += p.secretPath && path !== '/' && path !== '' ? `/${REDACTED}` : path;
   if (url.search) {
     const q = [...url.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${REDACTED}`).join('&');
     out += `?${q}`;
@@ -113,6 +115,7 @@ export function secretValues(cfg: Config): string[] {
     cfg.alerter.api.token,
     cfg.alerter.actions.signingKey,
     ...urlSecrets(cfg.alerter.grafana.url),
+    ...urlSecrets(cfg.alerter.api.publicUrl),
   ];
   for (const r of cfg.alerter.receivers) {
     if (r.webhook) out.push(...urlSecrets(r.webhook.url), ...Object.values(r.webhook.headers));
@@ -150,6 +153,7 @@ export function redactConfig(cfg: Config): Config {
   a.api.token = secret(a.api.token);
   a.actions.signingKey = secret(a.actions.signingKey);
   a.grafana.url = redactUrl(a.grafana.url);
+  a.api.publicUrl = redactUrl(a.api.publicUrl);
   for (const r of a.receivers) {
     if (r.webhook) {
       r.webhook.url = redactUrl(r.webhook.url);

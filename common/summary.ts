@@ -5,6 +5,7 @@
  * Nothing secret goes in: credentials are cut out of addresses.
  */
 import type { Config } from './config.js';
+import { redactUrl, REDACTED } from './config-redact.js';
 import { dockerEndpoint } from './config.js';
 
 export interface Summary {
@@ -16,8 +17,8 @@ export interface Summary {
   warnings: string[];
 }
 
-/** "redis://user:secret@host:6379/0" → "redis://host:6379/0". */
-export const withoutCredentials = (url: string) => url.replace(/\/\/[^@/]*@/, '//');
+/** "redis://user:secret@host:6379/0" → "redis://host:6379/0"; query values redacted too (common/config-redact.ts). */
+export const withoutCredentials = (url: string) => redactUrl(url).replace(`//${REDACTED}@`, '//');
 
 export const onOff = (on: boolean) => (on ? 'on' : 'off');
 

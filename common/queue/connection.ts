@@ -26,9 +26,14 @@ function parseNode(n: string): { host: string; port: number } {
   return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
 }
 
+/** What a connection needs of the redis section: the server, and the ACL user and TLS when given. */
+export type RedisConnectConfig = Pick<Config['redis'], 'url' | 'nodes'> & Partial<Pick<Config['redis'], 'prefix' | 'username' | 'password' | 'tls'>>;
+
+const NO_TLS: Config['redis']['tls'] = { enabled: false, ca: '', cert: '', key: '', servername: '' };
+
 /** TLS options: on with rediss:// or redis.tls.enabled, or when a CA or client certificate is given. */
-export function tlsOptions(cfg: Config['redis']): ConnectionOptions | undefined {
-  const t = cfg.tls;
+export function tlsOptions(cfg: RedisConnectConfig): ConnectionOptions | undefined {
+  const t = cfg.tls ?? NO_TLS;
   const on = t.enabled || t.ca || t.cert || (!cfg.nodes.length && /^rediss:/i.test(cfg.url));
   if (!on) return undefined;
   const read = (f: string) => (f ? readFileSync(f) : undefined);
@@ -40,7 +45,7 @@ export function tlsOptions(cfg: Config['redis']): ConnectionOptions | undefined 
   };
 }
 
-export function createRedis(cfg: Config['redis'], opts: ConnectOptions = {}): RedisClient {
+export function createRedis(cfg: RedisConnectConfig, opts: ConnectOptions = {}): RedisClient {
   const common: RedisOptions = {
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableOfflineQueue: opts.enableOfflineQueue ?? true,

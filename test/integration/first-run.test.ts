@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import { services, freshDatabase, uniqueRun, eventually } from '../helpers/services.js';
 import { AlerterChild, AlertFeed, type AlertInput } from '../helpers/alerter.js';
+import { parseConfig } from '../../common/config.js';
 import { createRedis, type RedisClient } from '../../common/queue/connection.js';
 import { ident, literal, type InfluxQL } from '../../common/influx/query.js';
 import { ALERTER_MEASUREMENT as AM, UNROUTED_FIELDS as UF, TAG } from '../../common/schema.js';
@@ -50,8 +51,8 @@ describe('first run: no receiver configured', function () {
   before(async () => {
     q = await freshDatabase(db);
     redis = createRedis({ url: services().redisUrl, nodes: [], prefix: `{${run}}` }, { maxRetriesPerRequest: 3 });
-    feed = new AlertFeed(redis, { redis: { url: services().redisUrl, nodes: [], prefix: `{${run}}` }, queue: { enabled: true, shards: 1, attempts: 3, backoff: 1000, keepFailed: 100, keepCompleted: 0 } });
-    alerter = new AlerterChild({ ...base(), alerter: { api: { port: 0, token: 'first-run' } } });
+    feed = new AlertFeed(redis, parseConfig({ redis: { url: services().redisUrl, prefix: `{${run}}` }, queue: { shards: 1, attempts: 3, backoff: 1000, keepFailed: 100 } }));
+    alerter = new AlerterChild({ ...base(), alerter: { api: { port: 0, token: 'first-run-token-0123456789' } } });
     await alerter.ready();
   });
   after(async () => {
@@ -98,7 +99,7 @@ describe('first run: no receiver configured', function () {
     }, 30_000, 200);
     expect(rows.map((r) => r[UF.alertKey]).sort()).to.deep.equal([`died|${host}|db`, `died|${host}|web`]);
 
-    const metrics = await (await fetch(`${apiOf(alerter)}/metrics`, { headers: { authorization: 'Bearer first-run' } })).text();
+    const metrics = await (await fetch(`${apiOf(alerter)}/metrics`, { headers: { authorization: 'Bearer first-run-token-0123456789' } })).text();
     expect(metrics).to.match(/^shipwatch_alerter_unrouted_alerts_total 2$/m);
   });
 });
@@ -106,7 +107,7 @@ describe('first run: no receiver configured', function () {
 describe('start-up output: the configuration only at debug level, secrets redacted', function () {
   this.timeout(120_000);
   const run = uniqueRun('debugcfg');
-  const secrets = ['api-token-s3cr3t', 'smtp-pass-s3cr3t', 'header-s3cr3t'];
+  const secrets = ['api-token-s3cr3t-0123456789', 'smtp-pass-s3cr3t', 'header-s3cr3t'];
   let alerter: AlerterChild | undefined;
 
   after(async () => {

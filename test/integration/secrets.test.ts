@@ -129,14 +129,14 @@ describe('secrets never leave (every component, debug logs, failing peers)', fun
     const processor = start('processor', { SHIPWATCH_REDIS_URL: redisPlain, SHIPWATCH_REDIS_USERNAME: 'processor', SHIPWATCH_REDIS_PASSWORD_FILE: passwordFile });
     const alerter = start('alerter', { SHIPWATCH_REDIS_URL: redisPlain, SHIPWATCH_REDIS_USERNAME: 'alerter', SHIPWATCH_REDIS_PASSWORD: S.redisAlerter });
     const agent = start('agent', { SHIPWATCH_REDIS_URL: redisPlain, SHIPWATCH_REDIS_USERNAME: `agent-${host}`, SHIPWATCH_REDIS_PASSWORD: S.redisAgent });
-    await alerter.waitForLog('alerter taking alerts');
-    await agent.waitForLog('recovery agent taking actions');
-    await processor.waitForLog('processor taking jobs');
+    await alerter.waitForLog('"msg":"alerter ready:');
+    await agent.waitForLog('"msg":"agent ready:');
+    await processor.waitForLog('"msg":"processor ready:');
     const collector = start('collector', { SHIPWATCH_REDIS_URL: `redis://collector:${encodeURIComponent(S.redisCollector)}@127.0.0.1:${redis.port}` });
     await collector.waitForLog('"msg":"cycle"');
 
     // The API: a wrong token, the right one.
-    const api = Number(/"port":(\d+)[^}]*"msg":"alerter API listening"/.exec(alerter.stderr)![1]);
+    const api = Number(/"port":(\d+)[^}]*"msg":"alerter API listening"/.exec(alerter.stderr)?.[1] ?? /API on http:\/\/127\.0\.0\.1:(\d+)/.exec(alerter.stderr)![1]);
     expect((await fetch(`http://127.0.0.1:${api}/api/alerts`, { headers: { authorization: `Bearer ${S.apiToken}x` } })).status).to.equal(401);
     expect((await fetch(`http://127.0.0.1:${api}/api/alerts`, { headers: { authorization: `Bearer ${S.apiToken}` } })).status).to.equal(200);
 

@@ -6,6 +6,7 @@
  * published was processed or still waits in Redis for the next start.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -217,8 +218,8 @@ describe('a component whose work outlasts shutdownTimeout', function () {
     const queue = new Queue<ActionJob>(ACTIONS_QUEUE, { connection: redis, prefix: agentPrefix(`{${run}}`, host) });
     try {
       await queue.add('slow', {
-        runId: `r-${run}`, action: 'slow', script: 'slow.sh', args: [], queuedAt: Date.now(),
-        facts: { containerId: 'none', container: 'none', host, rule: 'died', severity: 'critical', value: 1, snapshotId: null, alertKey: `died|${host}|none` },
+        runId: `r-${createHash('sha1').update(run).digest('hex').slice(0, 20)}`, action: 'slow', script: 'slow.sh', args: [], queuedAt: Date.now(),
+        facts: { containerId: 'none', container: 'none', host, rule: 'died', severity: 'critical', value: 1, snapshotId: null, alertKey: `died|${host}|none`, labels: {} },
       });
       const pidFile = path.join(dir, 'pid');
       await eventually(async () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 100);

@@ -50,7 +50,7 @@ describe('start-up summaries', () => {
 
     const cfg = parseConfig({
       alerter: {
-        api: { token: 't0k3n' },
+        api: { token: 't0k3n-0123456789abcdefghij' },
         receivers: [{ name: 'ops', email: { to: ['ops@example.test'] }, webhook: { url: 'http://hooks.example.test/x' } }],
         route: { receiver: '', routes: [{ matchers: ['severity="critical"'], receiver: 'ops' }] },
         actions: { rules: [{ name: 'restart-web', matchers: ['rule="died"'], docker: 'restart' }] },
@@ -74,10 +74,18 @@ describe('start-up summaries', () => {
     expect(apiPublicUrl(a({ enabled: false }), undefined)).to.equal('');
   });
 
-  it('agent: host, rules, scripts; a warning when it has nothing to run', () => {
+  it('agent: host, rules, scripts; a warning when it has nothing to run, and when actions are not signed', () => {
     const s = agentSummary(parseConfig({ docker: { url: 'tcp://10.0.0.5:2376' } }), 'web-1', '20.10.24');
     expect(s.msg).to.match(/^agent ready: host web-1 \(Docker 20\.10\.24 at tcp:\/\/10\.0\.0\.5:2376\)/);
     expect(s.msg).to.contain('recovery rules: none');
-    expect(s.warnings).to.deep.equal(['no recovery rules (alerter.actions.rules): this agent will run nothing']);
+    expect(s.warnings).to.deep.equal([
+      'no recovery rules (alerter.actions.rules): this agent will run nothing',
+      'alerter.actions.signingKey is not set: actions are not signed; anyone who can write this host\'s action queue can trigger this agent\'s rules',
+    ]);
+    const signed = agentSummary(parseConfig({
+      alerter: { actions: { signingKey: 'k'.repeat(32), rules: [{ name: 'reload', matchers: ['rule="unhealthy"'], docker: 'kill', signal: 'SIGHUP' }] } },
+    }), 'web-1', '20.10.24');
+    expect(signed.msg).to.contain('recovery rules: reload: docker kill SIGHUP').and.to.contain('only actions signed');
+    expect(signed.warnings).to.deep.equal([]);
   });
 });
