@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../common/queue/connection.js';
-import { shardPrefix } from '../common/queue/names.js';
+import { shardPrefix, SHARD_KEY } from '../common/queue/names.js';
 import { parseCapture, type FaultCapture } from '../common/capture.js';
 
 const COMMIT = `
@@ -46,11 +46,11 @@ export class StateStore {
   }
 
   stateKey(shard: number, host: string) {
-    return `${shardPrefix(this.prefix, shard)}:host:${host}`;
+    return `${shardPrefix(this.prefix, shard)}:${SHARD_KEY.state}:${host}`;
   }
 
   lockKey(shard: number, host: string) {
-    return `${shardPrefix(this.prefix, shard)}:lock:${host}`;
+    return `${shardPrefix(this.prefix, shard)}:${SHARD_KEY.lock}:${host}`;
   }
 
   async lockAndRead(shard: number, host: string): Promise<Locked> {
@@ -76,7 +76,7 @@ export class StateStore {
   }
 
   captureKey(shard: number, host: string, containerId: string) {
-    return `${shardPrefix(this.prefix, shard)}:capture:${host}:${containerId}`;
+    return `${shardPrefix(this.prefix, shard)}:${SHARD_KEY.capture}:${host}:${containerId}`;
   }
 
   /**

@@ -8,8 +8,8 @@
  * the key patterns of the queues it uses:
  *
  * - collector: publishes samples and Docker events (the shard queues);
- * - processor: consumes those, keeps each host's state and lock in the
- *   shard's hash tag, publishes alerts;
+ * - processor: consumes those, keeps each host's state and lock and each
+ *   container's fault capture in the shard's hash tag, publishes alerts;
  * - alerter: consumes alerts, keeps its own state and queues, publishes each
  *   host's actions and takes their results;
  * - agent of host H: consumes H's actions only, marks the runs it took, reports results.
@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { prefixBase } from './names.js';
-import { ALERTS_QUEUE, SAMPLES_QUEUE } from './names.js';
+import { ALERTS_QUEUE, SAMPLES_QUEUE, SHARD_KEY } from './names.js';
 import { ACTIONS_QUEUE, RESULTS_QUEUE } from './actions.js';
 
 export type AclRole = 'collector' | 'processor' | 'alerter' | 'agent';
@@ -47,7 +47,7 @@ export function aclKeys(role: AclRole, prefix: string, host = ''): string[] {
     case 'collector':
       return samples;
     case 'processor':
-      return [...samples, ...shardTags(b).flatMap((t) => [`${t}:host:*`, `${t}:lock:*`]), `${alerts}:${ALERTS_QUEUE}:*`];
+      return [...samples, ...shardTags(b).flatMap((t) => Object.values(SHARD_KEY).map((part) => `${t}:${part}:*`)), `${alerts}:${ALERTS_QUEUE}:*`];
     case 'alerter':
       return [`${alerts}:${ALERTS_QUEUE}:*`, `${alerts}:alerter:*`, `${alerts}:alerter-*`, `{${b}:agent:*}:${ACTIONS_QUEUE}:*`];
     case 'agent': {

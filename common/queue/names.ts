@@ -24,6 +24,12 @@ export function prefixBase(prefix: string): string {
 /** Prefix of shard i: its own hash tag, so each shard (queue and host state) may sit on another node. */
 export const shardPrefix = (prefix: string, shard: number) => `{${prefixBase(prefix)}:s${shard}}`;
 
+/**
+ * The processor's own keys in a shard's hash tag, `<shard prefix>:<part>:...`: each host's state,
+ * its lock, and each container's latest fault capture. Named once: the Redis ACL (common/queue/acl.ts) grants them.
+ */
+export const SHARD_KEY = { state: 'host', lock: 'lock', capture: 'capture' } as const;
+
 /** Prefix of the alerter's queue. */
 export const alertsPrefix = (prefix: string) => `{${prefixBase(prefix)}:alerts}`;
 

@@ -158,13 +158,14 @@ describe('hostile input changes nothing (the whole pipeline)', function () {
   const where = (extra = '') => `WHERE ${ident(TAG.engineHost)} = ${literal(host)}${extra}`;
 
   it('stores labels, image and command as the same data, with no extra point, and writes every batch', async () => {
-    const info = await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.info)} ${where(` AND ${ident(TAG.containerName)} = ${literal(name)}`)}`))[0], 60_000, 200);
+    // The first complete point (one written while the container was still being inspected may lack fields).
+    const info = await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.info)} ${where(` AND ${ident(TAG.containerName)} = ${literal(name)}`)}`)).find((r) => r[INFO_FIELDS.image] && r[INFO_FIELDS.labels]), 60_000, 200);
     expect(JSON.parse(String(info[INFO_FIELDS.labels]))).to.deep.include(Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, stored(v)])));
     expect(info[INFO_FIELDS.image]).to.equal(image);
     const cpu = await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.status)} ${where(` AND ${ident(TAG.containerName)} = ${literal(name)}`)} LIMIT 1`))[0], 60_000, 200);
     for (const k of labelTags) expect(cpu[k], k).to.equal(asTag(labels[k]));
     expect(cpu[TAG.containerImage]).to.equal(image.replace(/:[^:/]+$/, ''));
-    const nostart = await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.info)} ${where(` AND ${ident(TAG.containerName)} = ${literal(`${run}-nostart`)}`)}`))[0], 60_000, 200);
+    const nostart = await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.info)} ${where(` AND ${ident(TAG.containerName)} = ${literal(`${run}-nostart`)}`)}`)).find((r) => r[INFO_FIELDS.command]), 60_000, 200);
     expect(String(nostart[INFO_FIELDS.command])).to.contain(`/no/such/${H.shell}`);
     // The benign container's points arrive alongside; nothing was rejected.
     await eventually(async () => (await q.rows(`SELECT * FROM ${ident(M.status)} ${where(` AND ${ident(TAG.containerName)} = ${literal(`${run}-control`)}`)} LIMIT 1`)).length > 0, 60_000, 200);

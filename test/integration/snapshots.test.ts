@@ -20,7 +20,7 @@ import { startCollectorParts, type RunningCollector } from '../../collector/serv
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
 import { startAlerterParts, type RunningAlerter } from '../../alerter/service.js';
 
-const TOKEN = 'snapshots-token';
+const TOKEN = 'snapshots-token-0123456789';
 const HOSTILE = '<script>alert("pwned")</script>';
 
 describe('fault snapshots: logs off, read from Docker at the fault', function () {
