@@ -27,6 +27,7 @@ import { readServiceMap } from './servicemap.js';
 import type { AlertStore } from './store/alerts.js';
 import type { SilenceStore } from './store/silences.js';
 import type { AlerterMetrics } from './metrics.js';
+import type { HandlingHistory } from './history.js';
 import { silenceState, silencedBy, type Silence } from './silences.js';
 import { isAcked, type AlertRecord } from './record.js';
 import { alertLabels } from '../common/queue/alerts.js';
@@ -49,11 +50,18 @@ export interface ApiDeps {
   links?: SnapshotLinks;
   /** the page of a snapshot links to the container's dashboard here */
   grafana?: GrafanaLink;
+  history: HandlingHistory;
   log: Logger;
   now?: () => number;
 }
 
 const AckSchema = z.strictObject({
+  by: z.string().min(1).max(200),
+  comment: z.string().max(2000).default(''),
+});
+
+/** Who withdraws an acknowledgement or deletes a silence, and why (query parameters). */
+const ByQuery = z.object({
   by: z.string().min(1).max(200),
   comment: z.string().max(2000).default(''),
 });
@@ -241,7 +249,21 @@ export function apiApp(d: ApiDeps): express.Express {
     if (r.msg.status !== 'firing') return res.status(409).json({ error: 'the alert is not firing' });
     r.ack = { by: body.data.by, comment: body.data.comment, at: now(), startsAt: r.msg.startsAt };
     await d.alerts.put(r);
+    d.history.acknowledged(r, r.ack);
     d.log.info({ key: r.msg.key, by: body.data.by }, 'alert acknowledged');
+    res.json(alertView(r, []));
+  }));
+
+  app.delete('/api/alerts/:key/ack', wrap(async (req, res) => {
+    const q = ByQuery.safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error);
+    const r = await d.alerts.get(String(req.params.key));
+    if (!r) return res.status(404).json({ error: 'no such alert' });
+    if (!isAcked(r)) return res.status(409).json({ error: 'the alert is not acknowledged' });
+    r.ack = null;
+    await d.alerts.put(r);
+    d.history.unacknowledged(r, q.data.by, q.data.comment, now());
+    d.log.info({ key: r.msg.key, by: q.data.by }, 'acknowledgement withdrawn');
     res.json(alertView(r, []));
   }));
 
@@ -277,12 +299,18 @@ export function apiApp(d: ApiDeps): express.Express {
       return res.status(409).json({ error: `${caps.max} silences pending or active (alerter.api.silences.max): delete or let some expire first` });
     }
     await d.silences.put(s);
+    d.history.silenceCreated(s);
     d.log.info({ silence: s.id, by: s.createdBy, matchers: s.matchers.map(formatMatcher) }, 'silence created');
     res.status(201).json(silenceView(s, t));
   }));
 
   app.delete('/api/silences/:id', wrap(async (req, res) => {
-    if (!(await d.silences.delete(String(req.params.id)))) return res.status(404).json({ error: 'no such silence' });
+    const q = ByQuery.safeParse(req.query);
+    if (!q.success) return badRequest(res, q.error);
+    const s = await d.silences.get(String(req.params.id));
+    if (!s || !(await d.silences.delete(s.id))) return res.status(404).json({ error: 'no such silence' });
+    d.history.silenceDeleted(s, q.data.by, q.data.comment, now());
+    d.log.info({ silence: s.id, by: q.data.by }, 'silence deleted');
     res.status(204).end();
   }));
 

@@ -6,6 +6,7 @@ import type { LineSink } from '../common/influx/sink.js';
 import type { AlerterStores } from './store/index.js';
 import type { Router } from './routing.js';
 import type { AlerterMetrics } from './metrics.js';
+import type { HandlingHistory } from './history.js';
 import type { Notification } from './notification.js';
 import type { SnapshotLinks } from './links.js';
 import type { AlertRecord } from './record.js';
@@ -22,6 +23,8 @@ export interface AlerterContext {
   metrics: AlerterMetrics;
   /** links to snapshot pages in notifications */
   links: SnapshotLinks;
+  /** acknowledgements, silences and held-back alerts, to InfluxDB */
+  history: HandlingHistory;
   log: Logger;
   now: () => number;
 }

@@ -51,8 +51,10 @@ export class ActionDispatcher {
     const m = record.msg;
     const now = this.ctx.now();
     const sid = stateId(m);
-    if (silencedBy(labels, await stores.silences.all(), now).length) {
+    const silences = silencedBy(labels, await stores.silences.all(), now);
+    if (silences.length) {
       metrics.recoverySkipped.inc({ reason: 'silenced' });
+      await this.ctx.history.held(record, { silences }, 'recovery', now);
       log.info({ key: m.key, action: rule.name }, 'recovery action skipped: alert silenced');
       return;
     }

@@ -8,27 +8,31 @@
 import { planFlush } from './dedup.js';
 import { alertLabels } from '../common/queue/alerts.js';
 import { silencedBy } from './silences.js';
-import { isInhibited } from './inhibit.js';
+import { inhibitedBy } from './inhibit.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification } from './notification.js';
 import { enqueueNotification, snapshotUrl, type AlerterContext } from './context.js';
 import { flushJobId } from './ingest.js';
 import type { FlushJob } from './queues.js';
 import type { AlertRecord } from './record.js';
+import type { Hold } from './history.js';
 
 export class GroupFlusher {
   constructor(private readonly ctx: AlerterContext) {}
 
-  /** Keys of the alerts silenced or inhibited now. */
-  async muted(records: AlertRecord[], now: number): Promise<Set<string>> {
+  /** The alerts silenced or inhibited now, by key, with what holds them. */
+  async muted(records: AlertRecord[], now: number): Promise<Map<string, Hold>> {
     const { stores, cfg } = this.ctx;
     const silences = await stores.silences.all();
     const firing = cfg.inhibit.length
       ? (await stores.alerts.all()).filter((r) => r.msg.status === 'firing').map((r) => ({ key: r.msg.key, labels: alertLabels(r.msg) }))
       : [];
-    const out = new Set<string>();
+    const out = new Map<string, Hold>();
     for (const r of records) {
       const labels = alertLabels(r.msg);
-      if (silencedBy(labels, silences, now).length || isInhibited(labels, r.msg.key, firing, cfg.inhibit)) out.add(r.msg.key);
+      const ids = silencedBy(labels, silences, now);
+      const source = ids.length ? undefined : inhibitedBy(labels, r.msg.key, firing, cfg.inhibit);
+      if (ids.length) out.set(r.msg.key, { silences: ids });
+      else if (source) out.set(r.msg.key, { inhibitedBy: source });
     }
     return out;
   }
@@ -47,9 +51,14 @@ export class GroupFlusher {
     const records = (await Promise.all(keys.map((k) => stores.alerts.get(k)))).filter((r): r is AlertRecord => !!r);
     const receiver = this.ctx.receivers.get(route.receiver);
     const now = this.ctx.now();
+    const muted = await this.muted(records, now);
+    for (const r of records) {
+      const hold = muted.get(r.msg.key);
+      if (hold && r.msg.status === 'firing') await this.ctx.history.held(r, hold, 'notification', job.at);
+    }
     const plan = planFlush({
       records,
-      muted: await this.muted(records, now),
+      muted: new Set(muted.keys()),
       prev: group.notified,
       now: job.at,
       repeatInterval: route.repeatInterval,

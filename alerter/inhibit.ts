@@ -3,17 +3,17 @@ import { matchesAll } from '../common/matchers.js';
 import type { InhibitRule } from '../common/config-alerter.js';
 
 /**
- * True when some firing alert (other than the target itself) inhibits the
- * target. `firing` are the label sets of every firing alert.
+ * The key of a firing alert (other than the target itself) that inhibits the
+ * target, or undefined. `firing` are the label sets of every firing alert.
  */
-export function isInhibited(target: Record<string, string>, targetKey: string, firing: ReadonlyArray<{ key: string; labels: Record<string, string> }>, rules: readonly InhibitRule[]): boolean {
+export function inhibitedBy(target: Record<string, string>, targetKey: string, firing: ReadonlyArray<{ key: string; labels: Record<string, string> }>, rules: readonly InhibitRule[]): string | undefined {
   for (const r of rules) {
     if (!matchesAll(r.target, target)) continue;
     for (const src of firing) {
       if (src.key === targetKey) continue;
       if (!matchesAll(r.source, src.labels)) continue;
-      if (r.equal.every((l) => (src.labels[l] ?? '') === (target[l] ?? ''))) return true;
+      if (r.equal.every((l) => (src.labels[l] ?? '') === (target[l] ?? ''))) return src.key;
     }
   }
-  return false;
+  return undefined;
 }

@@ -21,8 +21,12 @@ import { startApi } from './api.js';
 import { alerterSummary, alerterWarnings, apiPublicUrl } from './summary.js';
 import { SnapshotLinks } from './links.js';
 import { logSummary } from '../common/summary.js';
+import { HandlingHistory } from './history.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
+
+/** How often ended silences are looked for (their points carry their end time, whatever the sweep's delay). */
+const SILENCE_SWEEP_MS = 15_000;
 
 export interface RunningAlerter {
   ctx: AlerterContext;
@@ -53,11 +57,12 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     return out;
   });
   const stores = createStores(redis, cfg.redis.prefix);
+  const history = new HandlingHistory(writer, stores.claims);
   // The API first: its address goes into the links of the first notifications.
   const api = a.api.enabled
     ? await startApi({
       host: a.api.host, port: a.api.port, token: a.api.token, limits: a.api, alerts: stores.alerts, silences: stores.silences, redis,
-      query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, log: log.child({ part: 'api' }),
+      query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, history, log: log.child({ part: 'api' }),
     })
     : undefined;
   const ctx: AlerterContext = {
@@ -70,6 +75,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     writer,
     metrics,
     links: new SnapshotLinks(apiPublicUrl(a, api?.port), a.api.token, a.api.linkTtl),
+    history,
     log,
     now: Date.now,
   };
@@ -108,6 +114,10 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const pruner = setInterval(() => void ctx.stores.alerts.prune(Date.now()).catch(() => {}), 3_600_000);
   pruner.unref();
+  // Silences that ended are recorded as expired at their end time, within a sweep.
+  const sweep = () => void stores.silences.all().then((s) => history.expired(s, Date.now())).catch((e: Error) => log.debug({ err: e.message }, 'silence sweep'));
+  const sweeper = setInterval(sweep, SILENCE_SWEEP_MS);
+  sweeper.unref();
   logSummary(log, alerterSummary(cfg, api?.port));
   return {
     ctx,
@@ -115,6 +125,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     apiPort: api?.port,
     async stop() {
       clearInterval(pruner);
+      clearInterval(sweeper);
       await api?.close();
       await Promise.all(workers.map((w) => w.close()));
       await dispatcher?.close();

@@ -393,6 +393,8 @@ export const ALERT_FIELDS = {
   snapshotId: 'snapshot_id',
   /** 1 firing, 0 resolved: draws as a step line */
   firing: 'firing',
+  /** resolved: seconds from the start of the firing to the resolve (time to resolve) */
+  duration: 'duration_s',
 } as const;
 
 export const SNAPSHOT_FIELDS = {
@@ -415,6 +417,10 @@ export const ALERTER_MEASUREMENT = {
   recoveryRun: 'shipwatch_recovery_run',
   /** one point per firing alert that no receiver was routed to: it reached no one */
   unrouted: 'shipwatch_unrouted_alert',
+  /** what people and the alerter did with an alert: acknowledged, unacknowledged, held back by a silence or inhibition */
+  alertHandling: 'shipwatch_alert_handling',
+  /** a silence created, expired or deleted */
+  silence: 'shipwatch_silence',
 } as const;
 
 export const ALERTER_TAG = {
@@ -428,6 +434,50 @@ export const ALERTER_TAG = {
   rule: 'rule',
   /** the action rule's name */
   action: 'action',
+  /** shipwatch_alert_handling: HANDLING_EVENTS; shipwatch_silence: SILENCE_EVENTS */
+  event: 'event',
+} as const;
+
+/** `event` tag values of shipwatch_alert_handling. */
+export const HANDLING_EVENTS = {
+  acknowledged: 'acknowledged',
+  unacknowledged: 'unacknowledged',
+  /** a notification or recovery action held back by an active silence */
+  silenced: 'silenced',
+  /** a notification held back by a firing alert through an inhibit rule */
+  inhibited: 'inhibited',
+} as const;
+
+export const HANDLING_FIELDS = {
+  alertKey: 'alert_key',
+  /** ms since epoch the alert's life started (which firing it was) */
+  startsAt: 'starts_at',
+  /** who acknowledged or unacknowledged */
+  by: 'by',
+  comment: 'comment',
+  /** acknowledged: seconds from the start of the firing to the acknowledgement */
+  timeToAck: 'time_to_ack_s',
+  /** silenced: IDs of the silences that held it, comma-separated */
+  silenceIds: 'silence_ids',
+  /** inhibited: the key of the firing alert that held it */
+  inhibitedBy: 'inhibited_by',
+  /** silenced: what was held back, notification or recovery */
+  held: 'held',
+} as const;
+
+/** `event` tag values of shipwatch_silence. */
+export const SILENCE_EVENTS = { created: 'created', expired: 'expired', deleted: 'deleted' } as const;
+
+export const SILENCE_FIELDS = {
+  silenceId: 'silence_id',
+  /** the matchers as written, e.g. host="host1", container=~"web-.*" */
+  matchers: 'matchers',
+  /** created, expired: who created it; deleted: who deleted it */
+  by: 'by',
+  /** why: the silence's comment, or the reason given for deleting it */
+  comment: 'comment',
+  startsAt: 'starts_at',
+  endsAt: 'ends_at',
 } as const;
 
 export const NOTIFICATION_FIELDS = {

@@ -61,6 +61,7 @@ export function alertLine(host: string, tr: Transition): string {
     [AF.startsAt]: int(a.startsAt),
     [AF.snapshotId]: a.snapshotId ?? undefined,
     [AF.firing]: int(tr.status === 'firing' ? 1 : 0),
+    [AF.duration]: tr.status === 'resolved' ? (tr.time - a.startsAt) / 1000 : undefined,
   }, tr.time);
 }
 

@@ -6,6 +6,7 @@ import { GroupStore } from './groups.js';
 import { SilenceStore } from './silences.js';
 import { DeliveryLog } from './deliveries.js';
 import { RecoveryStore } from './recovery.js';
+import { ClaimStore } from './claims.js';
 
 export interface AlerterStores {
   alerts: AlertStore;
@@ -13,6 +14,7 @@ export interface AlerterStores {
   silences: SilenceStore;
   deliveries: DeliveryLog;
   recovery: RecoveryStore;
+  claims: ClaimStore;
 }
 
 export function createStores(redis: RedisClient, prefix: string): AlerterStores {
@@ -23,5 +25,6 @@ export function createStores(redis: RedisClient, prefix: string): AlerterStores 
     silences: new SilenceStore(redis, keys),
     deliveries: new DeliveryLog(redis, keys),
     recovery: new RecoveryStore(redis, keys),
+    claims: new ClaimStore(redis, keys),
   };
 }

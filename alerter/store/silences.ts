@@ -15,6 +15,11 @@ export class SilenceStore {
     return Object.values(all).map((s) => JSON.parse(s) as Silence);
   }
 
+  async get(id: string): Promise<Silence | undefined> {
+    const s = await this.redis.hget(this.hash, id);
+    return s ? (JSON.parse(s) as Silence) : undefined;
+  }
+
   async put(s: Silence): Promise<void> {
     await this.redis.hset(this.hash, s.id, JSON.stringify(s));
   }

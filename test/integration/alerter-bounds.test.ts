@@ -16,6 +16,7 @@ import { startApi } from '../../alerter/api.js';
 import { InfluxQL } from '../../common/influx/query.js';
 import { post } from '../../alerter/receivers/channel.js';
 import type { Config } from '../../common/config.js';
+import { HandlingHistory } from '../../alerter/history.js';
 
 describe('alerter: bounds', function () {
   this.timeout(60_000);
@@ -36,7 +37,8 @@ describe('alerter: bounds', function () {
     const stores = createStores(redis, cfg.redis.prefix);
     const a = await startApi({
       host: '127.0.0.1', port: 0, token, limits: cfg.alerter.api, alerts: stores.alerts, silences: stores.silences, redis,
-      query: new InfluxQL(cfg.influx), metrics: new AlerterMetrics(async () => ({})), log: createLogger('api', 'silent'),
+      query: new InfluxQL(cfg.influx), metrics: new AlerterMetrics(async () => ({})), history: new HandlingHistory({ write() {}, flush: async () => true }, stores.claims),
+      log: createLogger('api', 'silent'),
     });
     apis.push(a);
     const base = `http://127.0.0.1:${a.port}`;

@@ -227,7 +227,7 @@ describe('alerter: channels, silences, acknowledgements, API', function () {
     expect(mine[0].parsed.html).to.contain('Container dashboard');
   });
 
-  it('a silence stops notifications until it is deleted', async () => {
+  it('a silence stops notifications until it is deleted; its creation, the hold and its deletion (who, matchers, why) are in InfluxDB', async () => {
     const silenced = `mail-silenced-${run}`;
     const bad = await call('POST', '/api/silences', { matchers: ['container=~"('], createdBy: 'ann' });
     expect(bad.status).to.equal(400);
@@ -250,9 +250,39 @@ describe('alerter: channels, silences, acknowledgements, API', function () {
     const alert = (await (await call('GET', `/api/alerts/${encodeURIComponent(`died|test-host|${silenced}`)}`)).json()) as { silencedBy: string[] };
     expect(alert.silencedBy).to.deep.equal([silence.id]);
 
-    expect((await call('DELETE', `/api/silences/${silence.id}`)).status).to.equal(204);
+    expect((await call('DELETE', `/api/silences/${silence.id}`)).status).to.equal(400);
+    expect((await call('DELETE', `/api/silences/${silence.id}?by=bob&comment=${encodeURIComponent('done early')}`)).status).to.equal(204);
     await smtp.waitFor(before + 1);
     expect(smtp.mails.at(-1)!.parsed.subject).to.contain(silenced);
+
+    const history = await eventually(async () => {
+      const r = await q.rows(`SELECT * FROM "shipwatch_silence" WHERE "silence_id" = '${silence.id}'`);
+      return r.length === 2 && r;
+    }, 10_000);
+    expect(history.map((r) => [r.event, r.by, r.comment, r.matchers])).to.deep.equal([
+      ['created', 'ann', 'maintenance', `container="${silenced}"`],
+      ['deleted', 'bob', 'done early', `container="${silenced}"`],
+    ]);
+    const held = await eventually(async () => {
+      const r = await q.rows(`SELECT * FROM "shipwatch_alert_handling" WHERE "container_name" = '${silenced}'`);
+      return r.length > 0 && r;
+    }, 10_000);
+    // Three flushes held it back; recorded once.
+    expect(held).to.have.length(1);
+    expect(held[0]).to.include({ event: 'silenced', silence_ids: silence.id, held: 'notification', alert_key: `died|test-host|${silenced}`, rule: 'died' });
+  });
+
+  it('records a silence that expired, at its end', async () => {
+    const endsAt = Date.now() + 300;
+    const res = await call('POST', '/api/silences', { matchers: ['container="nobody"'], endsAt, createdBy: 'cy', comment: 'short' });
+    expect(res.status).to.equal(201);
+    const { id } = (await res.json()) as { id: string };
+    const rows = await eventually(async () => {
+      const r = await q.rows(`SELECT * FROM "shipwatch_silence" WHERE "silence_id" = '${id}' AND "event" = 'expired'`);
+      return r.length > 0 && r;
+    }, 40_000, 500);
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ time: endsAt, by: 'cy', comment: 'short', ends_at: endsAt });
   });
 
   it('repeats a firing group at repeatInterval until it is acknowledged', async () => {
@@ -268,12 +298,30 @@ describe('alerter: channels, silences, acknowledgements, API', function () {
     const acked = await call('POST', `/api/alerts/${encodeURIComponent(key)}/ack`, { by: 'ann', comment: 'on it' });
     expect(acked.status).to.equal(200);
     expect(((await acked.json()) as { acknowledged: boolean }).acknowledged).to.equal(true);
+    const ackRows = await eventually(async () => {
+      const r = await q.rows(`SELECT * FROM "shipwatch_alert_handling" WHERE "alert_key" = '${key}' AND "event" = 'acknowledged'`);
+      return r.length > 0 && r;
+    }, 10_000);
+    expect(ackRows[0]).to.include({ by: 'ann', comment: 'on it', container_name: container, engine_host: 'test-host' });
+    expect(ackRows[0].time_to_ack_s).to.equal((Number(ackRows[0].time) - Number(ackRows[0].starts_at)) / 1000);
     const since = Date.now();
     // Well past two repeat intervals of flushes: no notification scheduled after the acknowledgement.
     await until(ticks, 'flush', () => groupFlushes(container, since + 4500).length >= 1, 30_000, 'flushes past two repeat intervals');
     const flushTime = (m: (typeof smtp.mails)[number]) => Number(String(m.parsed.headers.get('x-shipwatch-notification')).split('-').at(-1));
     expect(mine().filter((m) => flushTime(m) > since)).to.deep.equal([]);
     expect(mine().every((m) => flushTime(m) > 0)).to.equal(true);
+
+    // Withdrawn: who and why are recorded, and the alert is unacknowledged again.
+    expect((await call('DELETE', `/api/alerts/${encodeURIComponent(key)}/ack`)).status).to.equal(400);
+    const un = await call('DELETE', `/api/alerts/${encodeURIComponent(key)}/ack?by=bob&comment=${encodeURIComponent('not fixed')}`);
+    expect(un.status).to.equal(200);
+    expect(((await un.json()) as { acknowledged: boolean }).acknowledged).to.equal(false);
+    expect((await call('DELETE', `/api/alerts/${encodeURIComponent(key)}/ack?by=bob`)).status).to.equal(409);
+    const unRows = await eventually(async () => {
+      const r = await q.rows(`SELECT * FROM "shipwatch_alert_handling" WHERE "alert_key" = '${key}' AND "event" = 'unacknowledged'`);
+      return r.length > 0 && r;
+    }, 10_000);
+    expect(unRows[0]).to.include({ by: 'bob', comment: 'not fixed' });
   });
 
   it('serves health without a token, everything else with one, and Prometheus metrics', async () => {

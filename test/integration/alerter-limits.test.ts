@@ -21,6 +21,8 @@ import { alertsPrefix } from '../../common/queue/names.js';
 import type { AlerterContext } from '../../alerter/context.js';
 import type { AlertRecord } from '../../alerter/record.js';
 import { SnapshotLinks } from '../../alerter/links.js';
+import { HandlingHistory } from '../../alerter/history.js';
+import type { LineSink } from '../../common/influx/sink.js';
 
 describe('alerter: recovery limits', function () {
   this.timeout(60_000);
@@ -29,6 +31,8 @@ describe('alerter: recovery limits', function () {
   let ctx: AlerterContext;
   let dispatcher: ActionDispatcher;
   const queues: Queue[] = [];
+  const written: string[] = [];
+  const writer: LineSink = { write: (l) => void written.push(...l), flush: async () => true };
 
   before(async () => {
     services();
@@ -43,10 +47,11 @@ describe('alerter: recovery limits', function () {
     const flushQueue = new Queue(FLUSH_QUEUE, { connection: redis, prefix });
     const deliveryQueue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: redis, prefix });
     queues.push(flushQueue, deliveryQueue);
+    const stores = createStores(redis, cfg.redis.prefix);
     ctx = {
-      cfg: cfg.alerter, stores: createStores(redis, cfg.redis.prefix), router: new Router(cfg.alerter.route),
+      cfg: cfg.alerter, stores, router: new Router(cfg.alerter.route),
       receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
-      writer: { write() {}, flush: async () => true }, metrics: new AlerterMetrics(async () => ({})), links: new SnapshotLinks('', '', 0),
+      writer, metrics: new AlerterMetrics(async () => ({})), links: new SnapshotLinks('', '', 0), history: new HandlingHistory(writer, stores.claims),
       log: createLogger('t', 'silent'), now: Date.now,
     };
     dispatcher = new ActionDispatcher(ctx, redis, cfg.redis.prefix);
@@ -119,11 +124,15 @@ describe('alerter: recovery limits', function () {
     }
   });
 
-  it('starts nothing for a silenced alert', async () => {
+  it('starts nothing for a silenced alert, and records once that the silence held its recovery back', async () => {
     await ctx.stores.silences.put({ id: 's', matchers: [parseMatcher('container="quiet"')], startsAt: 0, endsAt: Date.now() + 3_600_000, createdBy: 't', comment: 'c', createdAt: 0 });
     const q = dispatcher.queueFor('h');
     const before = await q.getJobCountByTypes('waiting', 'delayed', 'active');
     await fire(record('quiet', 5000));
+    await fire(record('quiet', 5000));
     expect(await q.getJobCountByTypes('waiting', 'delayed', 'active')).to.equal(before);
+    const held = written.filter((l) => l.startsWith('shipwatch_alert_handling,'));
+    expect(held).to.have.length(1);
+    expect(held[0]).to.match(/,event=silenced,/).and.to.contain('silence_ids="s"').and.to.contain('held="recovery"');
   });
 });

@@ -6,7 +6,7 @@ import { groupOf } from '../../alerter/grouping.js';
 import { planFlush, type Notified } from '../../alerter/dedup.js';
 import { applyTransition, stateId, type AlertRecord } from '../../alerter/record.js';
 import { silencedBy, type Silence } from '../../alerter/silences.js';
-import { isInhibited } from '../../alerter/inhibit.js';
+import { inhibitedBy } from '../../alerter/inhibit.js';
 import { alertLabels } from '../../common/queue/alerts.js';
 import { AlertMessageSchema, type AlertMessage } from '../../common/queue/alerts.js';
 
@@ -179,9 +179,9 @@ describe('alerter: silences and inhibition', () => {
     const rules = [{ source: [parseMatcher('rule="host_down"')], target: [parseMatcher('severity=~"warning|info"')], equal: ['host'] }];
     const src = { key: 'host_down|h1|', labels: alertLabels(msg({ rule: 'host_down', container: '' })) };
     const target = alertLabels(msg({ rule: 'cpu', severity: 'warning' }));
-    expect(isInhibited(target, 'cpu|h1|web-1', [src], rules)).to.equal(true);
-    expect(isInhibited(alertLabels(msg({ rule: 'cpu', severity: 'warning', host: 'h2' })), 'x', [src], rules)).to.equal(false);
-    expect(isInhibited(alertLabels(msg()), 'died|h1|web-1', [src], rules)).to.equal(false); // critical: not a target
+    expect(inhibitedBy(target, 'cpu|h1|web-1', [src], rules)).to.equal('host_down|h1|');
+    expect(inhibitedBy(alertLabels(msg({ rule: 'cpu', severity: 'warning', host: 'h2' })), 'x', [src], rules)).to.equal(undefined);
+    expect(inhibitedBy(alertLabels(msg()), 'died|h1|web-1', [src], rules)).to.equal(undefined); // critical: not a target
   });
 });
 
