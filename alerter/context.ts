@@ -7,6 +7,7 @@ import type { AlerterStores } from './store/index.js';
 import type { Router } from './routing.js';
 import type { AlerterMetrics } from './metrics.js';
 import type { HandlingHistory } from './history.js';
+import type { LabelProblemLog } from './label-problems.js';
 import type { Notification } from './notification.js';
 import type { SnapshotLinks } from './links.js';
 import type { AlertRecord } from './record.js';
@@ -25,6 +26,8 @@ export interface AlerterContext {
   links: SnapshotLinks;
   /** acknowledgements, silences and held-back alerts, to InfluxDB */
   history: HandlingHistory;
+  /** container labels naming a receiver or recovery rule that does not exist */
+  labelProblems: LabelProblemLog;
   log: Logger;
   now: () => number;
 }

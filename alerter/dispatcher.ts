@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../common/queue/connection.js';
-import { matchesAll } from '../common/matchers.js';
 import { silencedBy } from './silences.js';
 import { stateId, type AlertRecord } from './record.js';
 import { notifiedAlert, NOTIFICATION_VERSION, type Notification, type RecoveryOutcome } from './notification.js';
@@ -22,6 +21,7 @@ import {
 } from '../common/queue/actions.js';
 import { jobIdPart } from '../common/queue/names.js';
 import { formatIssues } from '../common/validation.js';
+import { recoveryRuleFor } from './settings.js';
 
 export class ActionDispatcher {
   private readonly queues = new Map<string, Queue<ActionJob>>();
@@ -46,10 +46,11 @@ export class ActionDispatcher {
 
   async onFiring(record: AlertRecord, labels: Record<string, string>, routes: RouteMatch[]): Promise<void> {
     const { cfg, stores, metrics, log } = this.ctx;
-    const rule = cfg.actions.rules.find((r) => matchesAll(r.matchers, labels));
-    if (!rule) return;
     const m = record.msg;
     const now = this.ctx.now();
+    const { rule, problem } = recoveryRuleFor(m, labels, cfg.actions.rules);
+    if (problem) this.ctx.labelProblems.report(m, problem, now);
+    if (!rule) return;
     const sid = stateId(m);
     const silences = silencedBy(labels, await stores.silences.all(), now);
     if (silences.length) {

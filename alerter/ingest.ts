@@ -13,11 +13,16 @@ import { groupOf } from './grouping.js';
 import { unroutedLine } from './lines.js';
 import type { AlerterContext } from './context.js';
 import type { ActionDispatcher } from './dispatcher.js';
+import { routesFor } from './settings.js';
 
 export const flushJobId = (groupId: string, at: number) => `f-${groupId}-${at}`;
 
 export class AlertIngest {
-  constructor(private readonly ctx: AlerterContext, private readonly actions: ActionDispatcher | undefined) {}
+  private readonly receiverNames: ReadonlySet<string>;
+
+  constructor(private readonly ctx: AlerterContext, private readonly actions: ActionDispatcher | undefined) {
+    this.receiverNames = new Set(ctx.receivers.keys());
+  }
 
   async handle(data: unknown): Promise<Change> {
     const parsed = AlertMessageSchema.safeParse(data);
@@ -35,7 +40,8 @@ export class AlertIngest {
     }
     await stores.alerts.put(record);
     const labels = alertLabels(msg);
-    const routes = router.match(labels);
+    const { routes, problem } = routesFor(msg, router.match(labels), this.receiverNames);
+    if (problem) this.ctx.labelProblems.report(msg, problem, now);
     for (const route of routes) {
       const g = groupOf(route, labels);
       const group = await stores.groups.join(g.id, g.routeId, g.labels, msg.key);

@@ -24,8 +24,16 @@ interface Node {
   children: Node[];
 }
 
+/** Separates a route's ID from the receiver a container's label put in its place. */
+const OVERRIDE = '>';
+
 export class Router {
   private readonly root: Node;
+
+  /** The route with another receiver (a container's shipwatch.route): the tree's grouping and timing, that receiver. */
+  static withReceiver(r: RouteMatch, receiver: string): RouteMatch {
+    return { ...r, id: `${r.id.split(OVERRIDE)[0]}${OVERRIDE}${receiver}`, receiver };
+  }
 
   constructor(route: RootRoute) {
     const settings: RouteMatch = {
@@ -68,7 +76,9 @@ export class Router {
 
   /** A route by its ID (for a flush job), or undefined when the configuration changed. */
   byId(id: string): RouteMatch | undefined {
-    const find = (n: Node): RouteMatch | undefined => (n.settings.id === id ? n.settings : n.children.map(find).find(Boolean));
-    return find(this.root);
+    const [treeId, receiver] = id.split(OVERRIDE);
+    const find = (n: Node): RouteMatch | undefined => (n.settings.id === treeId ? n.settings : n.children.map(find).find(Boolean));
+    const r = find(this.root);
+    return r && receiver !== undefined ? Router.withReceiver(r, receiver) : r;
   }
 }

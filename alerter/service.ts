@@ -22,6 +22,7 @@ import { alerterSummary, alerterWarnings, apiPublicUrl } from './summary.js';
 import { SnapshotLinks } from './links.js';
 import { logSummary } from '../common/summary.js';
 import { HandlingHistory } from './history.js';
+import { LabelProblemLog } from './label-problems.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
 
@@ -76,6 +77,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     metrics,
     links: new SnapshotLinks(apiPublicUrl(a, api?.port), a.api.token, a.api.linkTtl),
     history,
+    labelProblems: new LabelProblemLog(writer, log),
     log,
     now: Date.now,
   };

@@ -8,6 +8,7 @@ import type { LineSink } from '../common/influx/sink.js';
 import type { DockerEvent, DockerEventStream } from './events.js';
 import type { EngineInfo } from '../common/docker.js';
 import { eventFilter, eventLine } from './eventlines.js';
+import { monitored } from './settings.js';
 
 export interface EventRecorderOptions {
   actions: readonly string[];
@@ -40,7 +41,8 @@ export class EventRecorder extends EventEmitter<{ written: [DockerEvent, string]
   }
 
   record(ev: DockerEvent): void {
-    if (!this.wanted(ev)) {
+    // Container events carry the container's labels: shipwatch.enable=false leaves them out too.
+    if (!this.wanted(ev) || (ev.Type === 'container' && !monitored(ev.Actor.Attributes))) {
       this.stats.skipped++;
       return;
     }

@@ -17,6 +17,8 @@ import type { StatsSample, Derived } from './stats.js';
 import type { FsUsage } from './disk/fsusage.js';
 import type { TcpSummary } from './network/collector.js';
 import type { Posture } from './posture/checks.js';
+import type { ContainerSettings } from '../common/container-settings.js';
+import { monitored } from './settings.js';
 
 /** What the collector's other parts know of a container, carried in its sample. */
 export interface SampleExtras {
@@ -25,6 +27,8 @@ export interface SampleExtras {
   logMatches?: Record<string, number>;
   tcp?: TcpSummary;
   posture?: Posture;
+  /** from its shipwatch.* labels */
+  settings?: ContainerSettings;
 }
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
@@ -56,7 +60,8 @@ export function containerSample(
     out.blkio = { read: sample.blkio.readBytes, write: sample.blkio.writeBytes };
     out.pids = { current: sample.pids.current, limit: sample.pids.limit ?? null };
   }
-  const { fs, logMatches, tcp, posture } = extras;
+  const { fs, logMatches, tcp, posture, settings } = extras;
+  if (settings) out.settings = settings;
   if (fs) out.fs = { usage: fs.usage, limit: fs.limit };
   if (logMatches) out.logMatches = logMatches;
   // Socket counts are only current for a running container.
@@ -77,6 +82,8 @@ export interface FeedSources {
   postureOf?: (id: string) => Posture | undefined;
   /** reads a container's fault capture from Docker (collector.capture) */
   capture?: (id: string, trigger: string) => Promise<FaultCapture>;
+  /** settings from the container's shipwatch.* labels */
+  settingsOf?: (meta: ContainerMeta) => ContainerSettings | undefined;
 }
 
 export function samplesInput(c: CycleSamples, labelTags: string[], facts: SamplesInput['facts'], sources: FeedSources = {}): SamplesInput {
@@ -90,6 +97,7 @@ export function samplesInput(c: CycleSamples, labelTags: string[], facts: Sample
       logMatches: matches?.get(x.meta.id),
       tcp: sources.tcpOf?.(x.meta.id),
       posture: sources.postureOf?.(x.meta.id),
+      settings: sources.settingsOf?.(x.meta),
     })),
   };
 }
@@ -123,7 +131,7 @@ export class QueueFeed implements SamplesSink {
   }
 
   event(e: DockerEvent): void {
-    if (e.Type !== 'container') return;
+    if (e.Type !== 'container' || !monitored(e.Actor.Attributes)) return;
     const attrs = e.Actor.Attributes ?? {};
     const kept: Record<string, string> = {};
     for (const k of EVENT_ATTRS) if (attrs[k] !== undefined) kept[k] = attrs[k];

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { fromInspect, type ContainerMeta } from './container.js';
 import { isGone } from '../common/docker.js';
 import { mapLimit } from '../common/pool.js';
+import { monitored } from './settings.js';
 
 interface Entry {
   meta: ContainerMeta;
@@ -32,6 +33,8 @@ export class ContainerRegistry {
   private touched = new Set<string>();
   private destroyed = new Set<string>();
   private lastList = -Infinity;
+  /** containers labelled shipwatch.enable=false: never inspected again */
+  private excluded = new Set<string>();
   /** the event stream is connected: events are trusted between full lists */
   eventsLive = false;
 
@@ -50,6 +53,7 @@ export class ContainerRegistry {
   /** The container was destroyed. */
   destroy(id: string): void {
     this.destroyed.add(id);
+    this.excluded.delete(id);
   }
 
   /** Events may have been missed: list and read everything again next refresh. */
@@ -77,6 +81,7 @@ export class ContainerRegistry {
     const seen = new Set<string>();
     const toInspect: string[] = [];
     for (const c of list) {
+      if (!monitored(c.Labels)) continue;
       seen.add(c.Id);
       const e = this.entries.get(c.Id);
       if (!e || e.dirty || e.listState !== c.State || e.meta.hasHealthcheck || now - e.inspectedAt >= this.opts.inspectEvery) {
@@ -108,6 +113,7 @@ export class ContainerRegistry {
       if (e.dirty || e.meta.hasHealthcheck || now - e.inspectedAt >= this.opts.inspectEvery) toInspect.add(id);
     }
     for (const id of this.destroyed) toInspect.delete(id);
+    for (const id of this.excluded) toInspect.delete(id);
     const alive = new Set(this.entries.keys());
     await this.inspectAll([...toInspect], now, changes, alive);
     for (const id of this.destroyed) alive.delete(id);
@@ -135,6 +141,11 @@ export class ContainerRegistry {
         throw e;
       }
       const meta = fromInspect(info);
+      if (!monitored(meta.labels)) {
+        this.excluded.add(id);
+        alive.delete(id);
+        return;
+      }
       alive.add(id);
       const existed = this.entries.has(id);
       this.entries.set(id, { meta, listState: meta.state, inspectedAt: now, dirty: false });

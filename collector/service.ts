@@ -16,6 +16,7 @@ import { ApiStatsSource } from './sources/api.js';
 import { collectorSummary } from './summary.js';
 import { FaultCapturer } from './capture.js';
 import { logSummary } from '../common/summary.js';
+import { ContainerSettingsWatch } from './settings-watch.js';
 
 export interface RunningCollector {
   collector: Collector;
@@ -49,6 +50,8 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const { disk, logs, network, posture } = parts;
   // Logs, inspect and processes read at fault events, whether or not log collection is on.
   const capturer = cfg.collector.capture.enabled ? new FaultCapturer(docker, cfg.collector.capture) : undefined;
+  // Settings from shipwatch.* labels go with the samples; wrong labels are reported once.
+  const settings = new ContainerSettingsWatch(writer, engine.host, log.child({ part: 'labels' }));
   const feed = cfg.queue.enabled
     ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), {
       fsOf: disk && ((id) => disk.fsOf(id)),
@@ -56,6 +59,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
       tcpOf: network && ((id) => network.tcpOf(id)),
       postureOf: posture && ((id) => posture.postureOf(id)),
       capture: capturer && ((id, trigger) => capturer.capture(id, trigger)),
+      settingsOf: (meta) => settings.of(meta),
     })
     : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });
@@ -72,6 +76,9 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   let cycleCount = 0;
   const scheduler = new IntervalScheduler(cfg.collector.interval, async (tick) => {
     const r = await collector.cycle(tick);
+    const all = registry.all();
+    for (const m of all) settings.of(m, tick);
+    settings.retain(new Set(all.map((m) => m.id)));
     if (!r) return;
     lastCycle = r.time;
     cycleCount++;

@@ -30,6 +30,8 @@ export const MEASUREMENT = {
   serviceEdge: 'docker_service_edge',
   /** a container's security posture against the CIS Docker Benchmark's runtime checks */
   posture: 'docker_container_posture',
+  /** a shipwatch.* label of a container that is wrong (common/container-settings.ts), reported once */
+  labelProblem: 'docker_container_label_problem',
 } as const;
 
 /** Tag keys. Values are bounded: no IDs, PIDs or free text. */
@@ -64,6 +66,8 @@ export const TAG = {
   target: 'target',
   /** docker_service_edge: "source->target", the edge's identity (Grafana's Node Graph needs one) */
   edge: 'edge',
+  /** docker_container_label_problem: the label's name */
+  label: 'label',
 } as const;
 
 /** Fixed tag values Telegraf uses for aggregate series. */
@@ -300,6 +304,13 @@ export const POSTURE_FIELDS = {
   failed: 'failed',
   /** one line per failed check: ID, what, severity */
   findings: 'findings',
+} as const;
+
+export const LABEL_PROBLEM_FIELDS = {
+  /** the label's value as set */
+  value: 'value',
+  /** what is wrong with it, and what was done instead */
+  problem: 'problem',
 } as const;
 
 export const POSTURE_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;

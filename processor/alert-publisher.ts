@@ -28,6 +28,8 @@ export function alertMessage(host: string, tr: Transition): AlertMessage {
     endsAt: tr.status === 'resolved' ? tr.time : null,
     snapshotId: a.snapshotId,
     snapshot: tr.snapshot ?? null,
+    ...(a.route ? { route: a.route } : {}),
+    ...(a.recovery ? { recovery: a.recovery } : {}),
   };
 }
 

@@ -24,6 +24,9 @@ export interface Condition {
   since?: number;
   /** when it stopped being true, if known better than the evaluation time (e.g. the restart) */
   resolvedAt?: number;
+  /** receiver and recovery rule named by the container's labels */
+  route?: string;
+  recovery?: string;
 }
 
 export interface Transition {
@@ -76,6 +79,8 @@ export class AlertBook {
       startsAt: 0,
       snapshotId: null,
     };
+    if (c.route) next.route = c.route;
+    if (c.recovery) next.recovery = c.recovery;
     this.alerts[key] = next;
     if (now - since >= c.forMs) {
       next.status = 'firing';

@@ -15,6 +15,7 @@ import { AlertBook, type Condition, type Transition } from './alerts.js';
 import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, trackLogErrors, noteOom } from './faults.js';
 import { staticConditions, deathConditions, sampleFaultConditions, logConditions, tcpConditions, postureConditions, type SampleEval } from './rules.js';
 import { updateTcp } from './tcp.js';
+import { DetectorChoice, labelThresholdRules } from './settings.js';
 import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
 import { snapshotIdFor } from '../common/snapshot.js';
 import { PROCESSOR_METRICS, PROCESSOR_MEASUREMENT } from '../common/schema.js';
@@ -57,6 +58,8 @@ export class HostEngine {
   private readonly thresholdOpts: Partial<ThresholdOptions>;
   private readonly thresholdMetrics: Set<string>;
   private readonly trendOpts: TrendOptions;
+  /** per container and metric: the configured detector, or the sensitivity its labels ask for */
+  private readonly detectors: DetectorChoice;
 
   constructor(private readonly cfg: ProcessorConfig, private readonly snapshots = true) {
     const th = cfg.thresholds;
@@ -68,6 +71,7 @@ export class HostEngine {
     // Fail at start, not on the first sample, when the options are unusable.
     new DynamicThreshold(this.thresholdOpts);
     this.thresholdMetrics = new Set(th.enabled ? th.metrics : []);
+    this.detectors = new DetectorChoice(this.thresholdOpts, this.thresholdMetrics);
     this.trendOpts = { window: cfg.prediction.window, buckets: TREND_BUCKETS, minSamples: cfg.prediction.minSamples };
   }
 
@@ -129,8 +133,11 @@ export class HostEngine {
       c.seen = t;
       out.samples++;
       const known = alerted.has(c.name);
-      const conds = [
+      const quiet = c.settings?.alert === false;
+      if (quiet && known) this.resolveAll(s, out, c, t, 'alerts turned off by its shipwatch.alert label');
+      const conds = quiet ? [] : [
         ...staticConditions(c, ev, cfg.rules, known),
+        ...staticConditions(c, ev, labelThresholdRules(c.settings), known),
         ...sampleFaultConditions(c, ev, cfg.faults, cfg.prediction.horizon, known),
         ...deathConditions(c, cfg.faults, known),
         ...logConditions(c, cfg.faults),
@@ -143,17 +150,20 @@ export class HostEngine {
       clearRecovered(c);
     }
     // Absent from the cycle: the container was removed.
-    const book = new AlertBook(s.a, s.host);
     for (const [id, c] of Object.entries(s.c)) {
       if (present.has(id)) continue;
-      for (const tr of book.resolveContainer(c.name, t, 'container removed')) {
-        out.transitions.push(tr);
-        out.lines.push(alertLine(s.host, tr));
-      }
+      this.resolveAll(s, out, c, t, 'container removed');
       delete s.c[id];
     }
     s.t = t;
     return out;
+  }
+
+  private resolveAll(s: HostState, out: Applied, c: ContainerState, t: number, why: string) {
+    for (const tr of new AlertBook(s.a, s.host).resolveContainer(c.name, t, why)) {
+      out.transitions.push(tr);
+      out.lines.push(alertLine(s.host, tr));
+    }
   }
 
   /** Copies the inspect-like state; returns true when the container (re)started since the last sample. */
@@ -162,6 +172,8 @@ export class HostEngine {
     c.image = x.image;
     c.state = x.state;
     c.labels = x.labels ?? {};
+    if (x.settings) c.settings = x.settings;
+    else delete c.settings;
     const i = c.info;
     const startedAt = gauge(x.startedAt) ?? 0;
     const restarted = c.seen !== 0 && startedAt !== 0 && startedAt !== i.startedAt && startedAt > i.startedAt;
@@ -203,8 +215,9 @@ export class HostEngine {
         m.hw = w;
         out.lines.push(rollupLine(s.host, c.name, metric, r, w * cfg.averageWindow, PROCESSOR_MEASUREMENT.rollupHistory));
       }
-      if (this.thresholdMetrics.has(metric)) {
-        const det = new DynamicThreshold(this.thresholdOpts, m.th);
+      const detector = this.detectors.optionsFor(c.settings, metric);
+      if (detector) {
+        const det = new DynamicThreshold(detector, m.th);
         const res = det.update(t, value);
         m.th = det.toJSON();
         m.an = res.anomaly || (!!m.an && res.outside);
@@ -256,7 +269,7 @@ export class HostEngine {
   private evaluateDeaths(s: HostState, out: Applied, now: number) {
     const alerted = containersWithAlerts(s);
     for (const c of Object.values(s.c)) {
-      this.finish(s, out, deathConditions(c, this.cfg.faults, alerted.has(c.name)), now, true, c);
+      if (c.settings?.alert !== false) this.finish(s, out, deathConditions(c, this.cfg.faults, alerted.has(c.name)), now, true, c);
       clearRecovered(c);
     }
   }

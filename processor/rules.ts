@@ -63,7 +63,7 @@ const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)
 const fmtDuration = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
 
 function base(c: ContainerState) {
-  return { container: c.name, containerId: c.id, labels: c.labels };
+  return { container: c.name, containerId: c.id, labels: c.labels, route: c.settings?.route, recovery: c.settings?.recovery };
 }
 
 /**

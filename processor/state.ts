@@ -7,6 +7,7 @@
 import type { ThresholdState } from './thresholds/index.js';
 import type { Severity } from '../common/severity.js';
 import type { ContainerInfo } from '../common/snapshot.js';
+import type { ContainerSettings } from '../common/container-settings.js';
 
 export const STATE_VERSION = 1;
 
@@ -81,6 +82,8 @@ export interface ContainerState {
   tcp?: TcpState | null;
   /** security posture of the last sample */
   posture?: { score: number | null; critical: string[] } | null;
+  /** settings from its shipwatch.* labels, as the last sample carried them */
+  settings?: ContainerSettings;
 }
 
 export interface TcpState {
@@ -111,6 +114,9 @@ export interface AlertState {
   /** firing since (ms); 0 while pending */
   startsAt: number;
   snapshotId: string | null;
+  /** the receiver and recovery rule its container's labels name */
+  route?: string;
+  recovery?: string;
 }
 
 export function newHostState(host: string): HostState {

@@ -8,6 +8,7 @@ import type { EngineInfo } from '../../common/docker.js';
 import { ContainerSeries } from '../points.js';
 import { parseImage, type ContainerMeta } from '../container.js';
 import { partialMeta, listName } from '../meta.js';
+import { monitored } from '../settings.js';
 
 export interface DfMount {
   Type?: string;
@@ -76,6 +77,7 @@ export function diskLines(df: DfAnswer, engine: EngineInfo, opts: DiskLineOption
   }
 
   for (const c of df.Containers ?? []) {
+    if (!monitored(c.Labels)) continue;
     const meta = opts.known?.(c.Id) ?? partialMeta({ id: c.Id, name: listName(c.Names), image: c.Image ?? '', labels: c.Labels ?? {}, state: c.State });
     const s = new ContainerSeries(meta, engine, opts.labelTags);
     out.push(line(s.key(MEASUREMENT.diskUsage, { [TAG.containerStatus]: undefined }), {

@@ -25,6 +25,7 @@ import { detectLevel } from './level.js';
 import { compilePatterns, type CompiledPattern } from './patterns.js';
 import { logSelector } from './select.js';
 import type { LogStreamName } from '../../common/schema.js';
+import { monitored } from '../settings.js';
 
 export type LogsConfig = Config['collector']['logs'];
 
@@ -129,7 +130,7 @@ export class LogCollector {
         if (!isGone(e)) this.log.warn({ container: id, error: (e as Error).message }, 'inspect for logs failed');
         return;
       }
-      if (!this.select(meta.name, meta.labels)) {
+      if (!monitored(meta.labels) || !this.select(meta.name, meta.labels)) {
         this.ignored.add(id);
         return;
       }

@@ -14,6 +14,7 @@ import { ProcessTracker } from './tracker.js';
 import { processLines, goneLines } from './lines.js';
 import type { ProcessSource } from './source.js';
 import { mapLimit } from '../../common/pool.js';
+import { monitored } from '../settings.js';
 
 export interface ProcessCollectorOptions {
   max: number;
@@ -70,7 +71,7 @@ export class ProcessCollector {
   async poll(time: number): Promise<ProcessPollResult | undefined> {
     let running: Docker.ContainerInfo[];
     try {
-      running = await this.docker.listContainers({ filters: { status: ['running'] } });
+      running = (await this.docker.listContainers({ filters: { status: ['running'] } })).filter((c) => monitored(c.Labels));
       this.outage.clear('docker', 'Docker reachable again');
     } catch (e) {
       this.outage.raise('docker', 'Docker unreachable; process list skipped', { error: (e as Error).message });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../severity.js';
+import { SettingName } from '../container-settings.js';
 
 export const ALERT_VERSION = 1;
 
@@ -41,6 +42,10 @@ export const AlertMessageSchema = z.object({
   snapshotId: z.string().nullable(),
   /** on a firing with a snapshot: its key facts */
   snapshot: SnapshotSummarySchema.nullable().optional(),
+  /** the receiver the container's shipwatch.route label names */
+  route: SettingName.optional(),
+  /** the recovery rule its shipwatch.recovery label allows ("none": no action) */
+  recovery: SettingName.optional(),
 });
 
 export type AlertMessage = z.infer<typeof AlertMessageSchema>;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { formatIssues } from '../validation.js';
+import { ContainerSettingsSchema } from '../container-settings.js';
 
 export const PAYLOAD_VERSION = 1;
 
@@ -43,6 +44,8 @@ export const ContainerSampleSchema = z.object({
   tcp: z.object({ established: num, synRecv: num, timeWait: num, closeWait: num, portRange: num }).nullable().optional(),
   /** its security posture score and the IDs of its critical findings, when known */
   posture: z.object({ score: num, critical: z.array(z.string().max(16)).max(64) }).nullable().optional(),
+  /** settings from its shipwatch.* labels, checked by the collector */
+  settings: ContainerSettingsSchema.optional(),
 });
 
 export const SamplesPayloadSchema = z.object({

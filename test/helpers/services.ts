@@ -70,7 +70,7 @@ export async function freshDatabase(name: string): Promise<InfluxQL> {
 }
 
 /** Label on every container a test creates, so cleanup finds them all. */
-export const TEST_LABEL = 'shipwatch.test';
+export const TEST_LABEL = 'test.shipwatch.run';
 
 export interface RunOptions {
   name: string;

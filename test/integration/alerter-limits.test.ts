@@ -22,6 +22,7 @@ import type { AlerterContext } from '../../alerter/context.js';
 import type { AlertRecord } from '../../alerter/record.js';
 import { SnapshotLinks } from '../../alerter/links.js';
 import { HandlingHistory } from '../../alerter/history.js';
+import { LabelProblemLog } from '../../alerter/label-problems.js';
 import type { LineSink } from '../../common/influx/sink.js';
 
 describe('alerter: recovery limits', function () {
@@ -51,7 +52,7 @@ describe('alerter: recovery limits', function () {
     ctx = {
       cfg: cfg.alerter, stores, router: new Router(cfg.alerter.route),
       receivers: new Map(cfg.alerter.receivers.map((r) => [r.name, r])), flushQueue, deliveryQueue,
-      writer, metrics: new AlerterMetrics(async () => ({})), links: new SnapshotLinks('', '', 0), history: new HandlingHistory(writer, stores.claims),
+      writer, metrics: new AlerterMetrics(async () => ({})), links: new SnapshotLinks('', '', 0), history: new HandlingHistory(writer, stores.claims), labelProblems: new LabelProblemLog(writer, createLogger('t', 'silent')),
       log: createLogger('t', 'silent'), now: Date.now,
     };
     dispatcher = new ActionDispatcher(ctx, redis, cfg.redis.prefix);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import type Docker from 'dockerode';
-import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, waitForOutput } from '../helpers/services.js';
+import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, waitForOutput, TEST_LABEL } from '../helpers/services.js';
 import { createLogger } from '../../common/log.js';
 import type { InfluxQL } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
@@ -42,7 +42,7 @@ describe('collector metrics path (real dockerd and influxd)', function () {
     services();
     d = docker();
     q = await freshDatabase(DB);
-    const net = await d.createNetwork({ Name: n('net'), Driver: 'bridge', Labels: { 'shipwatch.test': run } });
+    const net = await d.createNetwork({ Name: n('net'), Driver: 'bridge', Labels: { [TEST_LABEL]: run } });
     await runContainer(d, run, { name: n('busy'), cmd: ['sh', '-c', 'while :; do :; done'] });
     await runContainer(d, run, { name: n('idle'), cmd: ['sleep', '3600'] });
     // A 32 MiB shell variable: a known amount of memory held.

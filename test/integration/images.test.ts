@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually } from '../helpers/services.js';
+import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually, TEST_LABEL } from '../helpers/services.js';
 import { createLogger } from '../../common/log.js';
 import { literal, type InfluxQL } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
@@ -106,7 +106,7 @@ describe('image list (real dockerd and influxd)', function () {
   it('counts the containers using an image', async () => {
     const before = (await current(danglingId))[0]?.containers as number;
     expect(before).to.equal(0);
-    await d.createContainer({ Image: danglingId, Cmd: ['x'], name: `${run}-user`, Labels: { 'shipwatch.test': run } });
+    await d.createContainer({ Image: danglingId, Cmd: ['x'], name: `${run}-user`, Labels: { [TEST_LABEL]: run } });
     await eventually(async () => (await current(danglingId))[0]?.containers === 1);
   });
 

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type Docker from 'dockerode';
-import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually } from '../helpers/services.js';
+import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually, TEST_LABEL } from '../helpers/services.js';
 import { createLogger } from '../../common/log.js';
 import { literal, type InfluxQL } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
@@ -19,7 +19,7 @@ describe('container logs (real dockerd and influxd)', function () {
   this.timeout(240_000);
   const run = uniqueRun('logs');
   const n = (s: string) => `${run}-${s}`;
-  const labels = { 'shipwatch.logs': run };
+  const labels = { 'test.shipwatch.logs': run };
   let d: Docker;
   const cfg = (db: string, over: Record<string, unknown> = {}) =>
     testConfig(db, {
@@ -30,7 +30,7 @@ describe('container logs (real dockerd and influxd)', function () {
       'collector.images.enabled': false,
       'collector.logs.enabled': true,
       // Only this run's containers: the dockerd is shared.
-      'collector.logs.labels': [`shipwatch.logs=${run}`],
+      'collector.logs.labels': [`test.shipwatch.logs=${run}`],
       ...over,
     });
   const start = async (db: string, over: Record<string, unknown> = {}) => startCollectorParts(cfg(db, over), createLogger('test', 'silent'));
@@ -76,7 +76,7 @@ describe('container logs (real dockerd and influxd)', function () {
         'printf "last line without newline"',
       ].join('; ');
       const ctr = await d.createContainer({
-        name, Image: services().testImage, Labels: { 'shipwatch.test': run, ...labels },
+        name, Image: services().testImage, Labels: { [TEST_LABEL]: run, ...labels },
         Env: [`ODD=${ODD}`, `LONG=${LONG}`], Cmd: ['sh', '-c', script],
       });
       await ctr.start();
