@@ -28,6 +28,7 @@ import type { AlertStore } from './store/alerts.js';
 import type { SilenceStore } from './store/silences.js';
 import type { AlerterMetrics } from './metrics.js';
 import type { HandlingHistory } from './history.js';
+import { reportRoutes, signedReportFiles, type ReportApiDeps } from './report-api.js';
 import { silenceState, silencedBy, type Silence } from './silences.js';
 import { isAcked, type AlertRecord } from './record.js';
 import { alertLabels } from '../common/queue/alerts.js';
@@ -51,6 +52,8 @@ export interface ApiDeps {
   /** the page of a snapshot links to the container's dashboard here */
   grafana?: GrafanaLink;
   history: HandlingHistory;
+  /** reports: list, read, ask for one */
+  reports?: ReportApiDeps;
   log: Logger;
   now?: () => number;
 }
@@ -178,6 +181,9 @@ export function apiApp(d: ApiDeps): express.Express {
     legacyHeaders: false,
     message: { error: 'too many requests: try again later' },
   }));
+
+  // A report's file opens with the signature its link carries, as well as with the token.
+  if (d.reports) app.get('/api/reports/:id/:file', signedReportFiles(d.reports));
 
   // Compared as hashes: constant time whatever the length of what was sent.
   const expected = d.token ? sha(d.token) : undefined;
@@ -377,6 +383,8 @@ export function apiApp(d: ApiDeps): express.Express {
     });
     res.json({ runs: rows });
   }));
+
+  if (d.reports) app.use(reportRoutes(d.reports));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });

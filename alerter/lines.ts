@@ -2,8 +2,9 @@
 import { seriesKey, line, int } from '../common/lineprotocol.js';
 import {
   TAG, ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, NOTIFICATION_FIELDS as NF, UNROUTED_FIELDS as UF, PROCESSOR_TAG as PT, HANDLING_EVENTS,
-  HANDLING_FIELDS as HF, SILENCE_EVENTS, SILENCE_FIELDS as SF,
+  HANDLING_FIELDS as HF, SILENCE_EVENTS, SILENCE_FIELDS as SF, REPORT_FIELDS as RPF,
 } from '../common/schema.js';
+import type { ReportMeta } from '../common/reports.js';
 import { formatMatcher } from '../common/matchers.js';
 import type { AlertMessage } from '../common/queue/alerts.js';
 import type { Notification } from './notification.js';
@@ -88,4 +89,27 @@ export function silenceLine(s: Silence, event: SilenceEvent, by: string, comment
     [SF.startsAt]: int(s.startsAt),
     [SF.endsAt]: int(s.endsAt),
   }, t);
+}
+
+/** A report's email to one receiver, in shipwatch_notification (kind report). */
+export function reportDeliveryLine(reportId: string, receiver: string, outcome: DeliveryOutcome, attempt: number, durationMs: number, error: string, t: number): string {
+  return line(seriesKey(AM.notification, { [AT.receiver]: receiver, [AT.channel]: 'email', [AT.outcome]: outcome, [AT.kind]: 'report' }), {
+    [NF.notificationId]: reportId,
+    [NF.attempt]: int(attempt),
+    [NF.durationMs]: int(durationMs),
+    [NF.error]: error || undefined,
+  }, t);
+}
+
+/** A stored report, at its creation, with the link that opens it. */
+export function reportLine(m: ReportMeta, url: string): string {
+  return line(seriesKey(AM.report, { [AT.reportKind]: m.kind, [AT.schedule]: m.schedule ?? undefined, [TAG.engineHost]: m.host ?? undefined }), {
+    [RPF.reportId]: m.id,
+    [RPF.title]: m.title,
+    [RPF.from]: int(m.from),
+    [RPF.to]: int(m.to),
+    [RPF.summary]: m.summary,
+    [RPF.empty]: m.empty,
+    [RPF.url]: url,
+  }, m.createdAt);
 }

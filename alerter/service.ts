@@ -23,6 +23,8 @@ import { SnapshotLinks } from './links.js';
 import { logSummary } from '../common/summary.js';
 import { HandlingHistory } from './history.js';
 import { LabelProblemLog } from './label-problems.js';
+import { ReportMailer } from './reports.js';
+import { REPORTS_QUEUE, REPORT_READY_QUEUE, ReportStore, reportsPrefix, type ReportJob } from '../common/reports.js';
 import type { AlerterContext } from './context.js';
 import { FLUSH_QUEUE, DELIVERY_QUEUE, type DeliveryJob, type FlushJob } from './queues.js';
 
@@ -59,13 +61,24 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
   });
   const stores = createStores(redis, cfg.redis.prefix);
   const history = new HandlingHistory(writer, stores.claims);
+  // Reports: the processors make them; the alerter mails and serves them and queues on-demand ones.
+  const reportStore = new ReportStore(redis, cfg.redis.prefix, cfg.reports.keep);
+  const reportQueue = new Queue<ReportJob>(REPORTS_QUEUE, {
+    connection: redis, prefix: reportsPrefix(cfg.redis.prefix),
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 30_000 }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { count: 1000 } },
+  });
+  reportQueue.on('error', () => {});
+  let apiPort: number | undefined;
+  const publicUrl = (): string => apiPublicUrl(a, apiPort);
   // The API first: its address goes into the links of the first notifications.
   const api = a.api.enabled
     ? await startApi({
       host: a.api.host, port: a.api.port, token: a.api.token, limits: a.api, alerts: stores.alerts, silences: stores.silences, redis,
-      query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, history, log: log.child({ part: 'api' }),
+      query: writer.query, metrics, warnings: alerterWarnings(a), links: new SnapshotLinks('', a.api.token, a.api.linkTtl), grafana: a.grafana, history,
+      reports: { store: reportStore, queue: reportQueue, token: a.api.token, apiUrl: publicUrl, now: Date.now }, log: log.child({ part: 'api' }),
     })
     : undefined;
+  apiPort = api?.port;
   const ctx: AlerterContext = {
     cfg: a,
     stores,
@@ -82,6 +95,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
     now: Date.now,
   };
   const dispatcher = a.actions.rules.length ? new ActionDispatcher(ctx, redis, cfg.redis.prefix) : undefined;
+  const mailer = new ReportMailer(ctx, reportStore, cfg.reports, publicUrl);
   const ingest = new AlertIngest(ctx, dispatcher);
   const flusher = new GroupFlusher(ctx);
   const deliverer = new Deliverer(ctx);
@@ -103,6 +117,7 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
       autorun: false,
     }),
   ];
+  workers.push(new Worker(REPORT_READY_QUEUE, (job) => mailer.handle(job.data, job.attemptsMade + 1), { connection: redis, prefix, concurrency: 1, autorun: false }));
   if (dispatcher) {
     workers.push(new Worker<ActionResult>(RESULTS_QUEUE, (job) => serial(() => dispatcher.onResult(job.data as unknown)), { connection: redis, prefix, concurrency: 1, autorun: false }));
   }
@@ -132,7 +147,9 @@ export async function startAlerterParts(cfg: Config, log: Logger): Promise<Runni
       await Promise.all(workers.map((w) => w.close()));
       await dispatcher?.close();
       await Promise.all(depthQueues.map((q) => q.close()));
+      await reportQueue.close();
       deliverer.close();
+      mailer.close();
       const lost = await writer.close();
       if (lost) log.warn({ lost }, 'points not written at shutdown');
       await redis.quit().catch(() => redis.disconnect());

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { PROCESSOR_METRICS } from './schema.js';
 import { AlerterSchema } from './config-alerter.js';
+import { ReportsSchema } from './config-reports.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES } from './severity.js';
 import { issuePath } from './validation.js';
@@ -388,6 +389,15 @@ export const ConfigSchema = z.strictObject({
   shutdownTimeout: duration('30s'),
   /** routing, notifications, silences, recovery actions, API (docs/alerter.md) */
   alerter: AlerterSchema.prefault({}),
+  /** scheduled and on-demand reports (docs/reports.md) */
+  reports: ReportsSchema.prefault({}),
+}).superRefine((c, ctx) => {
+  const receivers = new Map(c.alerter.receivers.map((r) => [r.name, r]));
+  c.reports.receivers.forEach((name, i) => {
+    const r = receivers.get(name);
+    if (!r) ctx.addIssue({ code: 'custom', path: ['reports', 'receivers', i], message: `unknown receiver "${name}" (alerter.receivers)` });
+    else if (!r.email) ctx.addIssue({ code: 'custom', path: ['reports', 'receivers', i], message: `receiver "${name}" has no email channel: reports go by email` });
+  });
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

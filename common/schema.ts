@@ -432,21 +432,40 @@ export const ALERTER_MEASUREMENT = {
   alertHandling: 'shipwatch_alert_handling',
   /** a silence created, expired or deleted */
   silence: 'shipwatch_silence',
+  /** a report made and stored (docs/reports.md), with a link to read it */
+  report: 'shipwatch_report',
 } as const;
 
 export const ALERTER_TAG = {
   receiver: 'receiver',
   /** email, webhook, sms, push */
   channel: 'channel',
+  /** shipwatch_report: scheduled, on-demand */
+  reportKind: 'report_kind',
+  /** shipwatch_report: the reports.schedules entry of a scheduled report */
+  schedule: 'schedule',
   /** notification: sent, failed, duplicate; recovery run: ok, failed, timeout, error */
   outcome: 'outcome',
-  /** firing, resolved, recovery */
+  /** firing, resolved, recovery; report (a report mailed) */
   kind: 'kind',
   rule: 'rule',
   /** the action rule's name */
   action: 'action',
   /** shipwatch_alert_handling: HANDLING_EVENTS; shipwatch_silence: SILENCE_EVENTS */
   event: 'event',
+} as const;
+
+export const REPORT_FIELDS = {
+  reportId: 'report_id',
+  title: 'title',
+  /** the period, ms since epoch */
+  from: 'from',
+  to: 'to',
+  summary: 'summary',
+  /** no container data in the period */
+  empty: 'empty',
+  /** the report's HTML through the alerter's API, with a signature in place of the token (empty without an API token) */
+  url: 'url',
 } as const;
 
 /** `event` tag values of shipwatch_alert_handling. */

@@ -14,12 +14,14 @@ import { SnapshotStore } from './snapshot-store.js';
 import { ShardConsumer } from './consumer.js';
 import { processorSummary } from './summary.js';
 import { logSummary } from '../common/summary.js';
+import { ReportWorker } from './reports/worker.js';
 
 /** How long a job may hold its host's lock; well above any job's run time. */
 const LOCK_TTL_MS = 30_000;
 
 export interface RunningProcessor {
   consumer: ShardConsumer;
+  reports: ReportWorker;
   writer: InfluxWriter;
   redis: RedisClient;
   store: StateStore;
@@ -50,10 +52,14 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
   const consumer = new ShardConsumer(cfg, redis, { engine, store, alerts, snapshots, writer: out, log: log.child({ part: 'consumer' }) });
   consumer.start();
   await consumer.ready();
+  // Scheduled and on-demand reports, whichever processor takes them.
+  const reports = new ReportWorker(cfg, redis, writer.query, log.child({ part: 'reports' }));
+  await reports.start();
   const health = await startHealthServer(cfg.health, 'processor', () => ({ ok: redis.status === 'ready', redis: redis.status }), log);
   logSummary(log, processorSummary(cfg));
   return {
     consumer,
+    reports,
     writer,
     redis,
     store,
@@ -61,6 +67,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
       retentionAbort.abort();
       await health?.close();
       await consumer.close();
+      await reports.close();
       await alerts.close();
       const lost = (await writer.close()) + ((await rollupWriter?.close()) ?? 0);
       if (lost) log.warn({ lost }, 'points not written at shutdown');
