@@ -92,11 +92,13 @@ export function reportStatements(r: ReportRange, s: SourceOptions): Record<strin
     const increases = (m: string, tagCond: string, fields: Array<[string, string]>) =>
       `SELECT ${fields.map(([a, f]) => `non_negative_difference(last(${q(f)})) AS ${q(a)}, non_negative_derivative(last(${q(f)}), 1s) AS ${q(`${a}_rate`)}`).join(', ')} ` +
       `FROM ${q(m)} WHERE ${[tagCond, r.host ? `${q(TAG.engineHost)} = ${literal(r.host)}` : '', range(r.from - b, r.to)].filter(Boolean).join(' AND ')} ${bucket}`;
+    // InfluxDB narrows a subquery to the outer query's time range: the outer one starts a bucket early too (that
+    // bucket yields no increase of its own).
     const totals = (inner: string, a: string, c: string) =>
       `SELECT sum(${q(a)}) AS ${q(a)}, max(${q(`${a}_rate`)}) AS ${q(`${a}_peak`)}, sum(${q(c)}) AS ${q(c)}, max(${q(`${c}_rate`)}) AS ${q(`${c}_peak`)} ` +
-      `FROM (${inner}) WHERE ${range(r.from, r.to)} GROUP BY ${BY_CONTAINER}`;
+      `FROM (${inner}) WHERE ${range(r.from - b, r.to)} GROUP BY ${BY_CONTAINER}`;
     const rates = (inner: string, a: string, c: string) =>
-      `SELECT sum(${q(`${a}_rate`)}) AS ${q(a)}, sum(${q(`${c}_rate`)}) AS ${q(c)} FROM (${inner}) WHERE ${range(r.from, r.to)} GROUP BY time(${dur(b)}), ${q(TAG.engineHost)} fill(none)`;
+      `SELECT sum(${q(`${a}_rate`)}) AS ${q(a)}, sum(${q(`${c}_rate`)}) AS ${q(c)} FROM (${inner}) WHERE ${range(r.from - b, r.to)} GROUP BY time(${dur(b)}), ${q(TAG.engineHost)} fill(none)`;
     const net = increases(M.net, `${q(TAG.network)} = ${literal(TAG_VALUE.networkTotal)}`, [['rx', 'rx_bytes'], ['tx', 'tx_bytes']]);
     const blk = increases(M.blkio, `${q(TAG.device)} = ${literal(TAG_VALUE.deviceTotal)}`, [['read', BLKIO_FIELDS.readBytes], ['write', BLKIO_FIELDS.writeBytes]]);
     out.net = totals(net, 'rx', 'tx');
