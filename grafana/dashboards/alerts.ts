@@ -9,6 +9,7 @@ import {
 } from '../lib/records.js';
 import { queryVar } from '../lib/build.js';
 import { UID } from '../lib/links.js';
+import { ruleVar, alertStoryPanel, timeToPanels, silencesPanel } from '../lib/handling.js';
 import type { Dashboard } from '../lib/model.js';
 
 const SEVERITY = 'severity';
@@ -42,6 +43,8 @@ export function alerts(): Dashboard {
     targets: [alertsTarget('A', 1000, true)],
     links: [CONTAINER_ROW_LINK], mappings: ALERT_MAPPINGS, overrides: ALERT_CELLS,
   }));
+  l.row('Handling: an alert\'s story, time to acknowledge and to resolve, silences');
+  l.add(...timeToPanels(), alertStoryPanel(24, 12), silencesPanel(24, 8));
   l.row('Notifications and recovery');
   l.add(
     timeseries({
@@ -70,7 +73,8 @@ export function alerts(): Dashboard {
   return dashboard({
     uid: UID.alerts,
     title: 'Shipwatch / Alerts',
-    description: 'Alerts firing now, their history, notification deliveries, recovery runs with their outcome, and the snapshots recorded when alerts fired.',
+    description: 'Alerts firing now, their history, how they were handled (each alert\'s story, time to acknowledge and resolve, silences), ' +
+      'notification deliveries, recovery runs with their outcome, and the snapshots recorded when alerts fired.',
     variables: [
       hostVar(), containerVar(),
       queryVar({
@@ -78,6 +82,7 @@ export function alerts(): Dashboard {
         query: `SHOW TAG VALUES FROM ${q(PM.alerts)} WITH KEY = ${q(PT.severity)}`,
         expect: { columns: ['value'], source: 'alerts' },
       }),
+      ruleVar(),
       alerterUrlVar(),
     ],
     annotations: [alertAnnotation(true), recoveryAnnotation()],

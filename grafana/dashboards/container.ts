@@ -3,10 +3,10 @@ import {
   MEASUREMENT as M, TAG, PROCESS_FIELDS as P, MOUNT_FIELDS as MF, DISK_FIELDS, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT,
   PREDICTION_FIELDS as PF,
 } from '../../common/schema.js';
-import { dashboard, Layout, table, timeseries, target, organize } from '../lib/build.js';
+import { dashboard, Layout, table, timeseries, target, organize, asTime } from '../lib/build.js';
 import { ident as q, and, atRangeEnd, WINDOW, TIME_FILTER } from '../lib/influxql.js';
 import {
-  hostVar, containerVar, networkVar, deviceVar, rollupRpVar, hostFilter, containerFilter, BY_CONTAINER, METRICS, metricChart,
+  hostVar, containerVar, networkVar, deviceVar, rollupRpVar, hostFilter, containerFilter, BY_CONTAINER, METRICS, metricChart, deltaChart, busiestHoursPanel,
   infoTarget, statusTarget, usageTargets, JOIN_PER_CONTAINER, ORDER_CONTAINER_COLUMNS,
 } from '../lib/containers.js';
 import {
@@ -29,12 +29,13 @@ export function container(): Dashboard {
   }));
 
   l.row('Resources');
-  l.add(
-    metricChart(METRICS.cpu), metricChart(METRICS.memory), metricChart(METRICS.memoryPercent), metricChart(METRICS.pids),
-    metricChart(METRICS.netIn), metricChart(METRICS.netOut), metricChart(METRICS.blockRead), metricChart(METRICS.blockWrite),
-  );
+  // Each chart with its 1-minute change beside it.
+  for (const m of [METRICS.cpu, METRICS.memory, METRICS.memoryPercent, METRICS.pids, METRICS.netIn, METRICS.netOut, METRICS.blockRead, METRICS.blockWrite]) {
+    l.add(metricChart(m, { w: 8 }), deltaChart({ ...m, processor: m.processor! }, { w: 4 }));
+  }
+  l.add(busiestHoursPanel(both, 10, 7));
   l.add(table({
-    title: 'Forecast: time until a limit is reached', w: 24, h: 6,
+    title: 'Forecast: time until a limit is reached', w: 14, h: 7,
     description: 'The processor\'s trend of each metric that has a limit; "eta" is empty while the metric does not rise. Bytes for memory and filesystem.',
     targets: [target('A',
       `SELECT last(${q(PF.value)}) AS "value", last(${q(PF.limit)}) AS "limit", last(${q(PF.slope)}) AS "slope", last(${q(PF.eta)}) / 3600 AS "eta_h", ` +
@@ -69,6 +70,40 @@ export function container(): Dashboard {
     transformations: [organize({ exclude: ['Time'], rename: { cpu: 'CPU %', mem: 'memory %', [P.rss]: 'rss (bytes)', [P.elapsed]: 'running (s)' } })],
     sortBy: [{ displayName: 'CPU %', desc: true }],
   }));
+  l.add(
+    table({
+      title: 'New processes', w: 12, h: 8,
+      description: 'Processes that started within the time range (each once, as last seen): what the container ran that it did not run before.',
+      targets: [target('A',
+        `SELECT ${q(TAG.containerName)}, ${q(P.pid)}, ${q(P.command)}, ${q(P.user)}, ${q(P.startedAt)} / 1000000 AS "started" FROM ${q(M.process)} ` +
+          `WHERE ${and(both, `${q(P.startedAt)} >= \${__from}000000`, TIME_FILTER)}`,
+        { format: 'table', expect: { columns: [TAG.containerName, P.pid, P.command, 'started'], source: 'processes' } })],
+      transformations: [
+        {
+          id: 'groupBy',
+          options: {
+            fields: {
+              [TAG.containerName]: { operation: 'groupby', aggregations: [] }, [P.pid]: { operation: 'groupby', aggregations: [] },
+              [P.command]: { operation: 'aggregate', aggregations: ['lastNotNull'] }, [P.user]: { operation: 'aggregate', aggregations: ['lastNotNull'] },
+              started: { operation: 'aggregate', aggregations: ['firstNotNull'] },
+            },
+          },
+        },
+        asTime('started (firstNotNull)'),
+        organize({ rename: { [TAG.containerName]: 'container', [`${P.command} (lastNotNull)`]: 'command', [`${P.user} (lastNotNull)`]: 'user', 'started (firstNotNull)': 'started' } }),
+      ],
+      sortBy: [{ displayName: 'started', desc: true }],
+    }),
+    table({
+      title: 'Exited processes', w: 12, h: 8,
+      description: 'Processes seen at one poll and gone at the next: exited, killed, or their container stopped (docker_container_process_gone), newest first.',
+      targets: [target('A',
+        `SELECT ${q(TAG.containerName)}, ${q(P.pid)}, ${q(P.command)}, ${q(P.user)}, ${q(P.cpuTime)} / 1000000000 AS "cpu_s", ${q(P.rss)}, ` +
+          `${q(P.startedAt)} / 1000000 AS "started", ${q(P.lastSeen)} / 1000000 AS "last_seen" FROM ${q(M.processGone)} WHERE ${and(both, TIME_FILTER)} ORDER BY time DESC LIMIT 500`,
+        { format: 'table', expect: { columns: [TAG.containerName, P.pid, P.command, 'last_seen'], source: 'processGone' } })],
+      transformations: [asTime('started', 'last_seen'), organize({ rename: { Time: 'gone', [TAG.containerName]: 'container', cpu_s: 'CPU time (s)', [P.rss]: 'rss (bytes)' } })],
+    }),
+  );
 
   l.row('Filesystem');
   l.add(

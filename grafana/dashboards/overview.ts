@@ -4,11 +4,12 @@ import { dashboard, Layout, table, bars, piechart, stat, target } from '../lib/b
 import { ident as q, and, eq, matchVar, TIME_FILTER, INTERVAL, atRangeEnd, WINDOW } from '../lib/influxql.js';
 import {
   hostVar, networkVar, hostFilter, BY_CONTAINER, NETWORK, infoTarget, statusTarget, usageTargets,
-  JOIN_PER_CONTAINER, ORDER_CONTAINER_COLUMNS, CONTAINER_ROW_LINK, RENAMED_ROW_LINK,
+  JOIN_PER_CONTAINER, ORDER_CONTAINER_COLUMNS, CONTAINER_ROW_LINK, RENAMED_ROW_LINK, busiestHoursPanel,
 } from '../lib/containers.js';
 import { eventsTarget, alertsTarget, recoveryTarget, unroutedTarget, ALERT_MAPPINGS, ALERT_CELLS, STATE_MAPPINGS, stateCells } from '../lib/records.js';
 import { serviceMapPanel, fleetMapPanel, atRiskPanel } from '../lib/network.js';
 import { UID } from '../lib/links.js';
+import { reportsPanel, labelProblemsPanel } from '../lib/handling.js';
 import type { Dashboard } from '../lib/model.js';
 
 const TOP = 10;
@@ -113,10 +114,14 @@ export function overview(): Dashboard {
     }),
   );
 
+  l.row('Patterns, reports and settings');
+  l.add(busiestHoursPanel(hostFilter, 10, 8), reportsPanel(14, 8), labelProblemsPanel(24, 6));
+
   return dashboard({
     uid: UID.overview,
     title: 'Shipwatch / Overview',
-    description: 'Every container on the monitored Docker hosts: state, usage, the busiest ones, who talks to whom, containers at risk, recent events and alerts.',
+    description: 'Every container on the monitored Docker hosts: state, usage, the busiest ones, who talks to whom, containers at risk, recent events and alerts, ' +
+      'the busiest hours of the day, the reports made, and container labels Shipwatch could not follow.',
     variables: [hostVar(), networkVar()],
     layout: l,
   });

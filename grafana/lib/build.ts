@@ -110,6 +110,15 @@ export function stat(c: Common & { color?: string; calc?: string; values?: boole
   });
 }
 
+/** Vertical bars, one per row of a table result, labelled by `xField` (e.g. the hours of a profile). */
+export function barchart(c: Common & { xField: string }): PanelSpec {
+  return base('barchart', c, fieldConfig(c, undefined, { color: { mode: 'palette-classic' } }), {
+    xField: c.xField, orientation: 'vertical', xTickLabelRotation: 0, xTickLabelMaxLength: 0, xTickLabelSpacing: 0,
+    stacking: 'none', showValue: 'never', barWidth: 0.9, groupWidth: 0.7, barRadius: 0, fullHighlight: false,
+    legend: { showLegend: false, displayMode: 'list', placement: 'bottom', calcs: [] }, tooltip: { mode: 'single', sort: 'none' },
+  });
+}
+
 /** Horizontal bars, one per row of a table result (used for top-N lists). */
 export function bars(c: Common & { limit: number }): PanelSpec {
   return base('bargauge', c, fieldConfig(c, undefined, { color: { mode: 'continuous-GrYlRd' } }), {
@@ -224,11 +233,6 @@ export function queryVar(o: QueryVarOptions): Variable & { [EXPECT]: Expectation
 /** A text the user may change in the dashboard settings or as ?var-<name>= in the URL; hidden on the dashboard. */
 export function textVar(name: string, label: string, value: string, description: string): Variable {
   return { type: 'textbox', name, label, description, hide: 2, query: value, current: { text: value, value }, options: [{ text: value, value, selected: true }] };
-}
-
-/** A hidden constant, e.g. the rollups' retention policy. */
-export function constVar(name: string, value: string, description: string): Variable {
-  return { type: 'constant', name, description, hide: 2, query: value, current: { text: value, value }, options: [{ text: value, value, selected: true }], skipUrlSync: true };
 }
 
 export function annotation(name: string, iconColor: string, query: string, textColumn: string, tagsColumn: string, expect: Expectation): AnnotationQuery {

@@ -3,9 +3,10 @@ import {
   MEASUREMENT as M, TAG, TAG_VALUE, CPU_FIELDS, MEM_FIELDS, BLKIO_FIELDS, PIDS_FIELDS, INFO_FIELDS, STATUS_FIELDS,
   PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, PROCESSOR_METRICS as PMET, ROLLUP_FIELDS, THRESHOLD_FIELDS,
 } from '../../common/schema.js';
-import { target, queryVar, constVar, timeseries, organize, asTime } from './build.js';
-import { ident, literal, matchVar, eq, and, TIME_FILTER, INTERVAL, inRollupRp, ROLLUP_RP_VAR, ROLLUP_RP, atRangeEnd, WINDOW } from './influxql.js';
+import { target, queryVar, timeseries, barchart, organize, asTime } from './build.js';
+import { ident, literal, matchVar, eq, and, TIME_FILTER, INTERVAL, inRollupRp, ROLLUP_RP_VAR, ROLLUP_RP, DEFAULT_RP, atRangeEnd, WINDOW } from './influxql.js';
 import type { InfluxTarget, Variable } from './model.js';
+import { DEFAULTS } from '../../common/config.js';
 import { containerLink } from './links.js';
 
 export const HOST = 'host';
@@ -57,8 +58,22 @@ export function deviceVar(): Variable {
   });
 }
 
-export const rollupRpVar = () =>
-  constVar(ROLLUP_RP_VAR, ROLLUP_RP, 'Retention policy of the processor\'s rollups (influx.rollupRetentionPolicy)');
+/**
+ * Where the rollup history is: the retention policy "rollup" (influx.rollupRetentionPolicy) when the database
+ * has it, else the default "autogen" (where the processor writes rollups it could not put there, and where a
+ * database Telegraf alone filled has no rollups at all, so the query is empty instead of failing). Grafana
+ * lists the policies' names, the regex keeps those two and the descending sort puts "rollup" first.
+ */
+export const rollupRpVar = (): Variable => ({
+  ...queryVar({
+    name: ROLLUP_RP_VAR, label: 'Rollup retention policy', current: ROLLUP_RP, query: 'SHOW RETENTION POLICIES',
+    description: 'Retention policy of the processor\'s rollup history (influx.rollupRetentionPolicy), else the default one',
+    expect: { columns: ['name'], source: 'rollup' },
+  }),
+  regex: `/^(${ROLLUP_RP}|${DEFAULT_RP})$/`,
+  sort: 2,
+  hide: 2,
+});
 
 /** One container metric as the dashboards draw it. */
 export interface Metric {
@@ -159,13 +174,59 @@ export function band(refId: string, metric: string): InfluxTarget {
  * A metric's chart: the raw series, and over it the rolled average ("... avg")
  * and the learned band ("... lower", "... upper").
  */
+/** Metrics the default configuration feeds to the detector (processor.thresholds.metrics): only they get a band query. */
+export const BANDED: ReadonlySet<string> = new Set(DEFAULTS.processor.thresholds.metrics);
+
 export function metricChart(m: Metric, opts: { band?: boolean; w?: number; h?: number } = {}) {
   const targets = [m.raw('A')];
   if (m.processor) targets.push(rolledAverage('B', m.processor));
-  if (m.processor && opts.band !== false) targets.push(band('C', m.processor));
+  const banded = !!m.processor && opts.band !== false && BANDED.has(m.processor);
+  if (banded) targets.push(band('C', m.processor!));
+  const note = m.processor && opts.band !== false && !banded
+    ? ` No learned band drawn: the default configuration does not feed ${m.processor} to the detector. Where processor.thresholds.metrics or a ` +
+      `container's shipwatch.anomaly.${m.processor} label does, its band is in shipwatch_threshold (metric ${m.processor}), e.g. for Explore.`
+    : '';
   return timeseries({
-    title: m.title, description: m.description, unit: m.unit, targets, min: 0, w: opts.w, h: opts.h,
+    title: m.title, description: m.description + note, unit: m.unit, targets, min: 0, w: opts.w, h: opts.h,
   });
+}
+
+/** How much a metric's rolled average moved over processor.deltaWindow (the processor's delta), beside its chart. */
+export function deltaChart(m: Metric & { processor: string }, opts: { w?: number; h?: number } = {}) {
+  return timeseries({
+    title: `${m.title}: 1-minute change`, unit: m.unit, w: opts.w, h: opts.h,
+    description: `Change of the rolled average over processor.deltaWindow (1 min by default): above 0 it rises. ${m.title}: ${m.description}`,
+    targets: [target('A',
+      `SELECT mean(${q(ROLLUP_FIELDS.delta)}) AS "change" FROM ${q(PM.rollup)} WHERE ${metricFilter(m.processor)} ${perInterval}`,
+      { alias: SERIES_ALIAS, expect: { columns: ['change'], source: 'rollup' } })],
+  });
+}
+
+/**
+ * Mean CPU of the containers picked (summed) per hour of the day, in the dashboard's time zone: hourly sums,
+ * their hour formatted as HH and averaged per hour by Grafana's transformations (InfluxQL has no hour of day).
+ */
+export function busiestHoursPanel(filter: string, w = 12, h = 8) {
+  return {
+    ...barchart({
+      title: 'Busiest hours: CPU by hour of the day', w, h, unit: 'percent', xField: 'hour', decimals: 1,
+      description: 'Mean CPU (100 % = one core) of the containers picked, summed, for each hour of the day over the time range; pick a range of days or weeks. ' +
+        'The same profile is in the reports ("Busiest hours").',
+      targets: [target('A',
+        `SELECT sum("cpu") AS "cpu" FROM (SELECT mean(${q(CPU_FIELDS.usagePercent)}) AS "cpu" FROM ${q(M.cpu)} WHERE ${and(filter, cpuTotal, TIME_FILTER)} ` +
+          `GROUP BY time(${INTERVAL}), ${BY_CONTAINER} fill(none)) WHERE ${TIME_FILTER} GROUP BY time(${INTERVAL}) fill(none)`,
+        { format: 'table', expect: { columns: ['cpu'], source: 'metrics', telegraf: true } })],
+      transformations: [
+        { id: 'formatTime', options: { timeField: 'Time', outputFormat: 'HH', useTimezone: true } },
+        { id: 'groupBy', options: { fields: { Time: { operation: 'groupby', aggregations: [] }, cpu: { operation: 'aggregate', aggregations: ['mean'] } } } },
+        { id: 'sortBy', options: { fields: {}, sort: [{ field: 'Time', desc: false }] } },
+        organize({ rename: { Time: 'hour', 'cpu (mean)': 'mean CPU' } }),
+      ],
+    }),
+    // One bucket per hour whatever the range: the profile needs whole hours.
+    interval: '1h',
+    maxDataPoints: 100_000,
+  };
 }
 
 /** Last known facts per container, for tables: image, IP, ports, created, state (Shipwatch's info). */

@@ -18,6 +18,8 @@ export const eq = (tag: string, value: string) => `${ident(tag)} = ${literal(val
 /** The rollups' retention policy, a dashboard constant (influx.rollupRetentionPolicy). */
 export const ROLLUP_RP_VAR = 'rollup_rp';
 export const ROLLUP_RP = DEFAULTS.influx.rollupRetentionPolicy;
+/** The default retention policy of a 1.x database, and of a 2.x/3.x bucket's InfluxQL mapping. */
+export const DEFAULT_RP = 'autogen';
 export const inRollupRp = (measurement: string) => `"$${ROLLUP_RP_VAR}".${ident(measurement)}`;
 
 export function durationLiteral(ms: number): string {

@@ -15,7 +15,7 @@ export const SCHEMA_VERSION = 41;
 export type Source =
   | 'metrics' | 'status' | 'info' | 'events' | 'logs' | 'processes' | 'mounts' | 'disk' | 'images'
   | 'rollup' | 'threshold' | 'prediction' | 'alerts' | 'snapshots' | 'notifications' | 'recovery' | 'unrouted'
-  | 'netstat' | 'edges' | 'posture';
+  | 'netstat' | 'edges' | 'posture' | 'handling' | 'silences' | 'reports' | 'labels' | 'processGone';
 
 /** Test-only expectations; a symbol key, so JSON.stringify leaves it out of the dashboard. */
 export const EXPECT = Symbol('expect');

@@ -4,6 +4,7 @@
  * with multi-value variables rendered as escaped regex alternations.
  */
 import { buildDashboards } from '../../grafana/index.js';
+import type { InfluxQL } from '../../common/influx/query.js';
 import { EXPECT, type Dashboard, type Expectation, type InfluxTarget, type Panel, type RowPanel, type Variable } from '../../grafana/lib/model.js';
 
 /** Grafana's escapeRegex (@grafana/data), used on each value of a multi-value variable. */
@@ -97,4 +98,31 @@ export function allQueries(dashboards: Dashboard[] = buildDashboards().map((x) =
     }
   }
   return out;
+}
+
+/**
+ * The options Grafana's InfluxDB data source offers for a query variable that refers to no other
+ * variable: the first column of SHOW RETENTION POLICIES (the default policy first), else the value
+ * column; the variable's regex applied; sorted as its `sort` says (1, 2: alphabetical up, down).
+ */
+export async function variableOptions(q: InfluxQL, v: Variable): Promise<string[]> {
+  const rp = /show retention policies/i.test(v.query);
+  const series = await q.query(v.query);
+  let values: string[] = [];
+  for (const s of series) {
+    for (const row of s.values ?? []) {
+      const value = String(rp ? row[0] : row.length > 1 ? row[1] : row[0]);
+      if (rp && row[row.length - 1] === true) values.unshift(value);
+      else values.push(value);
+    }
+  }
+  values = [...new Set(values)];
+  if (v.regex) {
+    const m = /^\/(.*)\/([a-z]*)$/.exec(v.regex);
+    const re = m ? new RegExp(m[1], m[2]) : new RegExp(v.regex);
+    values = values.filter((x) => re.test(x));
+  }
+  if (v.sort === 1) values.sort();
+  if (v.sort === 2) values.sort().reverse();
+  return values;
 }

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import type Docker from 'dockerode';
 import { services, docker, testConfig, freshDatabase, runContainer, cleanup, uniqueRun, eventually, TEST_LABEL } from '../helpers/services.js';
-import { allQueries, allPanels, interpolate, type Interpolation, type QueryCase, type VarValue } from '../helpers/grafana.js';
+import { allQueries, allPanels, interpolate, variableOptions, type Interpolation, type QueryCase, type VarValue } from '../helpers/grafana.js';
 import { createLogger } from '../../common/log.js';
 import { ident, type InfluxQL, type Series } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
@@ -15,7 +15,10 @@ import { startProcessorParts, type RunningProcessor } from '../../processor/serv
 import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS, TAG } from '../../common/schema.js';
 import { DEFAULTS } from '../../common/config.js';
 import type { Source } from '../../grafana/lib/model.js';
-import { notificationLine, unroutedLine } from '../../alerter/lines.js';
+import { notificationLine, unroutedLine, handlingLine, silenceLine, reportLine } from '../../alerter/lines.js';
+import { labelProblemLine } from '../../common/container-settings.js';
+import { parseMatcher } from '../../common/matchers.js';
+import type { ReportMeta } from '../../common/reports.js';
 import { runLine, verifyLine } from '../../agent/lines.js';
 import type { Notification } from '../../alerter/notification.js';
 import type { ActionResult } from '../../common/queue/actions.js';
@@ -113,6 +116,8 @@ describe('dashboard queries on data the collector and processor wrote', function
       'processor.thresholds.metrics': Object.values(PROCESSOR_METRICS),
       'processor.prediction.minSamples': 3,
       'processor.prediction.window': '30s',
+      // 1-minute changes within the test's few cycles
+      'processor.deltaWindow': '4s',
       'processor.faults.logErrors.enabled': false,
       'processor.rules': [{ name: 'dash_busy', metric: 'cpu_percent', op: '>=', value: 0, containers: names.busy }],
     });
@@ -131,6 +136,7 @@ describe('dashboard queries on data the collector and processor wrote', function
       [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollupHistory)}`, ours], [ident(PM.rollup), ours], [ident(PM.threshold), ours],
       [ident(PM.alerts), ours], [ident(PM.snapshot), ours], [ident(PM.prediction), ours],
     ];
+    await eventually(async () => Number((await q.rows(`SELECT count("delta") FROM ${ident(PM.rollup)} WHERE ${ident(TAG.engineHost)} = '${host}'`))[0]?.count ?? 0) > 0, 120_000, 500);
     for (const [from, extra] of sources) {
       await eventually(async () => (await count(from, extra)) > 0, 120_000, 500).catch((e) => {
         throw new Error(`nothing in ${from}: ${(e as Error).message}`);
@@ -155,7 +161,18 @@ describe('dashboard queries on data the collector and processor wrote', function
       startedAt: t, endedAt: t + 1200, recovered: true, detail: '', attachments: [],
       facts: { alertKey: String(alert.key), rule: 'dash_busy', container: names.busy, containerId: String(alert.container_id) } as ActionResult['facts'],
     };
+    const m = { key: String(alert.key), rule: 'dash_busy', host, container: names.busy, startsAt: Number(alert.starts_at) };
+    const silence = { id: 's1', matchers: [parseMatcher(`container="${names.busy}"`)], startsAt: t - 1000, endsAt: t + 3_600_000, createdBy: 'ann', comment: 'deploy', createdAt: t - 1000 };
+    const report: ReportMeta = {
+      v: 1, id: 'daily-x', title: 'Shipwatch daily report', period: 'p', kind: 'scheduled', schedule: 'daily', from: t - 86_400_000, to: t, host: null,
+      timezone: 'UTC', createdAt: t, empty: false, summary: '7 containers', files: [],
+    };
     const lines = [
+      handlingLine(m, 'acknowledged', { by: 'ann', comment: 'on it', timeToAckS: 12 }, t + 2000),
+      handlingLine(m, 'silenced', { silenceIds: ['s1'], held: 'notification' }, t + 2500),
+      silenceLine(silence, 'created', 'ann', 'deploy', t - 1000),
+      reportLine(report, 'http://127.0.0.1:9095/api/reports/daily-x/report.html?sig=x'),
+      labelProblemLine(host, names.idle, 'id', { label: 'shipwatch.colour', value: 'blue', problem: 'unknown label' }, t),
       notificationLine(n, 'webhook', 'failed', 1, 30, 'connection refused', t),
       notificationLine(n, 'webhook', 'sent', 2, 25, '', t + 1000),
       runLine(r, 'restarted', ''),
@@ -180,7 +197,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     'notifications', 'recovery', 'netstat', 'edges', 'posture', 'unrouted',
   ]);
   const vars = (container: VarValue): Record<string, VarValue> => ({
-    host: [host], container, network: 'total', device: 'total', severity: { all: true },
+    host: [host], container, network: 'total', device: 'total', severity: { all: true }, rule: { all: true }, rollup_rp: 'rollup',
   });
 
   it('every panel, variable and annotation query answers with its columns (relative range, containers listed)', async () => {
@@ -215,6 +232,24 @@ describe('dashboard queries on data the collector and processor wrote', function
     const rows = (await q.rows(interpolate(top.query, top.dashboard.templating.list, o))).filter((r) => Object.values(names).includes(String(r.container_name)));
     rows.sort((a, b) => Number(b.cpu) - Number(a.cpu));
     expect(rows[0].container_name).to.equal(names.busy);
+  });
+
+  it('the alert story of one alert has every step: fired, notified, acknowledged, held back, recovery tried', async () => {
+    const now = Date.now();
+    const o: Interpolation = { vars: { ...vars([names.busy]), rule: ['dash_busy'] }, from: now - 3_600_000, to: now + 1000, timeForm: 'relative', relative: '1h', interval: '10s' };
+    const story = allQueries().filter((c) => c.dashboard.uid === 'shipwatch-alerts' && c.where.startsWith('Alert story /'));
+    expect(story.map((c) => c.where)).to.deep.equal(['Alert story / A', 'Alert story / B', 'Alert story / C', 'Alert story / D']);
+    const steps = new Set<string>();
+    for (const c of story) {
+      for (const r of await q.rows(interpolate(c.query, c.dashboard.templating.list, o))) {
+        for (const k of ['alert', 'notification', 'handling', 'recovery']) if (r[k] !== undefined && r[k] !== null) steps.add(`${k}=${r[k]}`);
+      }
+    }
+    expect([...steps]).to.include.members(['alert=firing', 'notification=failed', 'notification=sent', 'handling=acknowledged', 'handling=silenced', 'recovery=ok']);
+    const hours = allQueries().find((c) => c.dashboard.uid === 'shipwatch-container' && c.where.startsWith('Busiest hours'))!;
+    const rows = await q.rows(interpolate(hours.query, hours.dashboard.templating.list, { ...o, interval: '1h' }));
+    expect(rows.length).to.be.greaterThan(0);
+    expect(Number(rows[0].cpu)).to.be.greaterThan(0);
   });
 
   it('the service map gives the Node Graph its edge frame (id, source, target, mainstat); containers at risk has the host-network one', async () => {
@@ -285,5 +320,27 @@ describe('container-metric panels on Telegraf data', function () {
     }
     expect(base.vars.network).to.equal('eth0');
     for (const c of telegraf) await runCase(q, c, base, new Set(['metrics', 'status']));
+  });
+
+  it('every other panel, variable and annotation query runs without error (those of Shipwatch-only data return nothing)', async () => {
+    const now = Date.now();
+    const o: Interpolation = {
+      vars: { host: [HOST], container: [NAME], network: 'eth0', device: '254:0', severity: { all: true }, rule: { all: true } },
+      from: now - 3_600_000, to: now + 1000, timeForm: 'relative', relative: '1h', interval: '10s',
+    };
+    // Hidden query variables take their first option, as Grafana does on load.
+    for (const d of new Set(allQueries().map((c) => c.dashboard))) {
+      for (const v of d.templating.list) {
+        if (v.type === 'query' && !(v.name in o.vars)) o.vars[v.name] = (await variableOptions(q, v))[0];
+      }
+    }
+    expect(o.vars.rollup_rp, 'no rollup retention policy: the default one').to.equal('autogen');
+    const variable = (name: string) => allQueries().find((c) => c.kind === 'variable' && c.where === `$${name}`)!;
+    const listed = async (name: string) => (await q.rows(interpolate(variable(name).query, variable(name).dashboard.templating.list, o))).map((r) => r.value);
+    expect(await listed('host')).to.deep.equal([HOST]);
+    expect(await listed('container')).to.deep.equal([NAME]);
+    const cases = allQueries();
+    for (const c of cases) await runCase(q, c, o, new Set());
+    expect(cases.length).to.be.greaterThan(60);
   });
 });

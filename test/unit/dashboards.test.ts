@@ -136,6 +136,21 @@ describe('Grafana dashboards', () => {
     expect(prov.providers[0].options.path).to.equal('/etc/grafana/provisioning/dashboards');
   });
 
+  it('bands are drawn only for the metrics the default configuration feeds to the detector; each resource chart has its 1-minute change beside it', () => {
+    const container = built.find((b) => b.dashboard.uid === 'shipwatch-container')!.dashboard;
+    const bands = allQueries([container]).filter((c) => c.query.includes('"shipwatch_threshold"')).map((c) => /"metric" = '(\w+)'/.exec(c.query)![1]);
+    expect(bands.sort()).to.deep.equal(['cpu_percent', 'mem_usage']);
+    const panels = allPanels(container);
+    const pids = panels.find((p) => p.title === 'Processes and threads')!;
+    expect(pids.description).to.contain('No learned band');
+    for (const title of ['CPU', 'Memory', 'Memory % of limit', 'Processes and threads', 'Network in', 'Network out', 'Block read', 'Block write']) {
+      const chart = panels.find((p) => p.title === title)!;
+      const change = panels.find((p) => p.title === `${title}: 1-minute change`)!;
+      expect(change.gridPos.y, title).to.equal(chart.gridPos.y);
+      expect(change.gridPos.x, title).to.equal(chart.gridPos.x + chart.gridPos.w);
+    }
+  });
+
   it('every panel query and variable query follows Grafana\'s InfluxQL rules', () => {
     const cases = allQueries();
     expect(cases.length).to.be.greaterThan(40);
