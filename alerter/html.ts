@@ -1,3 +1,2 @@
-/** HTML escaping for everything the alerter renders: container names, log lines and labels are hostile input. */
-export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** HTML escaping for everything the alerter renders (shared with the report pages: common/html.ts). */
+export { escapeHtml } from '../common/html.js';

@@ -3,11 +3,11 @@
  * inline styles, charts as <img src="cid:<name>"> (the alerter attaches them
  * under those Content-IDs; its API inlines them when serving the page).
  */
+import { escapeHtml } from '../../common/html.js';
 import type { Figures, Report, TopEntry } from './model.js';
 import type { Chart } from './charts.js';
 import { formatBytes, formatDate, formatDuration, formatNumber, formatPercent, formatPeriod, formatRate } from './format.js';
 
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const e = escapeHtml;
 
 const TABLE = 'border-collapse:collapse;font-size:13px;margin:6px 0 14px';

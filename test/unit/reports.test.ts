@@ -216,7 +216,7 @@ describe('reports', () => {
       const evil = computeReport({ ...data(), inventory: [{ host: 'h1', container: '<script>x</script>', image: 'a"b', imageId: null }] }, opts, prev);
       const html = reportHtml(evil, [{ name: 'cpu.png', title: 'CPU', png: Buffer.from('x') }]);
       expect(html).to.not.contain('<script>');
-      expect(html).to.contain('&#60;script&#62;x&#60;/script&#62;');
+      expect(html).to.contain('&lt;script&gt;x&lt;/script&gt;');
       expect(html).to.contain('<img src="cid:cpu.png"');
       expect(reportHtml(r, [])).to.contain('Peaks within 20 % of a limit');
     });
