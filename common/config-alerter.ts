@@ -7,24 +7,9 @@ import { realpathSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { duration, durationOrZero, optionalDuration } from './config-duration.js';
 import { parseMatcher, type Matcher } from './matchers.js';
 import { DOCKER_ACTIONS } from './queue/actions.js';
-
-const durationValue = (allowZero: boolean) => (v: string | number, ctx: z.RefinementCtx) => {
-  try {
-    const ms = parseDuration(v);
-    if (!allowZero && ms <= 0) throw new Error('must be greater than zero');
-    return ms;
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-};
-const duration = (def: string) => z.union([z.string(), z.number()]).default(def).transform(durationValue(false));
-const durationOrZero = (def: string) => z.union([z.string(), z.number()]).default(def).transform(durationValue(true));
-const optionalDuration = (allowZero: boolean) =>
-  z.union([z.string(), z.number()]).optional().transform((v, ctx) => (v === undefined ? undefined : durationValue(allowZero)(v, ctx)));
 
 /** `severity="critical"`, checked when the config loads. */
 export const MatcherSchema = z.string().transform((s, ctx): Matcher => {

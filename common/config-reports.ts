@@ -5,7 +5,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { duration } from './config-duration.js';
 
 /** A cron expression (5 fields, or 6 with seconds first), checked when the config loads. */
 const cron = z.string().transform((v, ctx) => {
@@ -28,18 +28,6 @@ const timeZone = z.string().min(1).refine((tz) => {
     return false;
   }
 }, { message: 'not a time zone (use an IANA name such as UTC or Europe/Berlin)' });
-
-const duration = (def: string) =>
-  z.union([z.string(), z.number()]).default(def).transform((v, ctx) => {
-    try {
-      const ms = parseDuration(v);
-      if (ms <= 0) throw new Error('must be greater than zero');
-      return ms;
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
 
 export const ReportsSchema = z.strictObject({
   /** scheduled reports on/off (on-demand ones are made whenever asked) */

@@ -7,28 +7,13 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { duration, durationOrZero } from './config-duration.js';
 import { PROCESSOR_METRICS } from './schema.js';
 import { AlerterSchema } from './config-alerter.js';
 import { ReportsSchema } from './config-reports.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES } from './severity.js';
 import { issuePath } from './validation.js';
-
-const duration = (def: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(def)
-    .transform((v, ctx) => {
-      try {
-        const ms = parseDuration(v);
-        if (ms <= 0) throw new Error('must be greater than zero');
-        return ms;
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    });
 
 const DockerSchema = z.strictObject({
   /** unix socket path; ignored when url is set */
@@ -162,20 +147,6 @@ const CollectorSchema = z.strictObject({
   /** write docker_container_status for stopped containers too */
   includeStopped: z.boolean().default(true),
 });
-
-/** Like duration, but 0 is allowed (and means off or immediately). */
-const durationOrZero = (def: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(def)
-    .transform((v, ctx) => {
-      try {
-        return parseDuration(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    });
 
 const severity = z.enum(SEVERITIES);
 const processorMetric = z.enum(Object.values(PROCESSOR_METRICS) as [string, ...string[]]);
