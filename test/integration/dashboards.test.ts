@@ -17,6 +17,7 @@ import { DEFAULTS } from '../../common/config.js';
 import type { Source } from '../../grafana/lib/model.js';
 import { notificationLine, unroutedLine, handlingLine, silenceLine, reportLine } from '../../alerter/lines.js';
 import { labelProblemLine } from '../../common/container-settings.js';
+import { alertLine } from '../../processor/lines.js';
 import { parseMatcher } from '../../common/matchers.js';
 import type { ReportMeta } from '../../common/reports.js';
 import { runLine, verifyLine } from '../../agent/lines.js';
@@ -173,6 +174,11 @@ describe('dashboard queries on data the collector and processor wrote', function
       silenceLine(silence, 'created', 'ann', 'deploy', t - 1000),
       reportLine(report, 'http://127.0.0.1:9095/api/reports/daily-x/report.html?sig=x'),
       labelProblemLine(host, names.idle, 'id', { label: 'shipwatch.colour', value: 'blue', problem: 'unknown label' }, t),
+      // A resolve, for the time to resolve, whatever the containers did in the test's short run.
+      alertLine(host, {
+        status: 'resolved', key: `dash_done|${host}|${names.idle}`, time: t,
+        alert: { status: 'firing', rule: 'dash_done', severity: 'warning', container: names.idle, containerId: 'id', labels: {}, summary: 'done', value: 1, since: t - 90_000, startsAt: t - 90_000, snapshotId: null },
+      }),
       notificationLine(n, 'webhook', 'failed', 1, 30, 'connection refused', t),
       notificationLine(n, 'webhook', 'sent', 2, 25, '', t + 1000),
       runLine(r, 'restarted', ''),
