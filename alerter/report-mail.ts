@@ -9,7 +9,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ReportMeta } from '../common/reports.js';
 import { REPORT_HTML } from '../common/reports.js';
 
-export const reportSignature = (token: string, id: string) => createHmac('sha256', token).update(`report:${id}`).digest('base64url').slice(0, 32);
+/** A key of its own, derived from the token: a signature never reveals anything usable as the token or as a snapshot link's. */
+export function reportSignature(token: string, id: string): string {
+  const key = createHmac('sha256', token).update('shipwatch report links').digest();
+  return createHmac('sha256', key).update(id).digest('base64url').slice(0, 32);
+}
 
 export function verifySignature(token: string, id: string, sig: unknown): boolean {
   if (!token || typeof sig !== 'string') return false;

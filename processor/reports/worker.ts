@@ -20,6 +20,16 @@ import {
 import { buildReport, scheduledReportId, REPORT_JSON, type ReportRequest } from './build.js';
 import type { Report } from './model.js';
 
+/** Rejects when `p` takes longer than `ms` (the job then fails and is retried). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The period a scheduled run reports on: from the schedule's previous time to this run's time. */
 export function scheduledPeriod(pattern: string, tz: string, at: number): { from: number; to: number } {
   const from = CronExpressionParser.parse(pattern, { tz, currentDate: new Date(at) }).prev().getTime();
@@ -53,7 +63,8 @@ export class ReportWorker {
       connection: this.redis,
       prefix: reportsPrefix(this.cfg.redis.prefix),
       concurrency: 1,
-      lockDuration: this.cfg.reports.timeout,
+      // A job is given up at reports.timeout; the lock outlasts it so no second processor takes it meanwhile.
+      lockDuration: this.cfg.reports.timeout + 30_000,
     });
     this.worker.on('failed', (job, err) => this.log.error({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'report failed'));
     this.worker.on('error', (err) => this.log.debug({ err: err.message }, 'report worker'));
@@ -97,12 +108,12 @@ export class ReportWorker {
   private async handle(job: Job<ReportJob>): Promise<string> {
     const { req, email } = this.requestOf(job);
     const started = Date.now();
-    const built = await buildReport({
+    const built = await within(buildReport({
       influx: this.influx,
       cfg: this.cfg,
       previousReport: (id) => this.previous(id),
       now: Date.now(),
-    }, req);
+    }, req), this.cfg.reports.timeout, `report ${req.id} not made within reports.timeout`);
     await this.store.put(built.meta, built.files);
     await this.ready.add('ready', { id: req.id, email }, { jobId: req.id });
     this.log.info({ report: req.id, from: new Date(req.range.from).toISOString(), to: new Date(req.range.to).toISOString(), empty: built.report.empty, tookMs: Date.now() - started }, 'report made');
