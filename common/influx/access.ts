@@ -5,7 +5,8 @@
  *
  * - 2.x: one authorization (token) per component, scoped to the buckets it uses:
  *   collector reads and writes the raw bucket (it reads where its event and log
- *   streams stopped), the processor reads it and writes it and the rollup bucket,
+ *   streams stopped), the processor reads and writes it and the rollup bucket
+ *   (its reports read the rollups of periods past the raw retention),
  *   the alerter reads and writes it, the agent only writes it, Grafana only reads
  *   both.
  * - 1.x: one user per component with READ, WRITE or ALL on the database
@@ -30,7 +31,7 @@ export function bucketGrants(cfg: Pick<InfluxConfig, 'bucket' | 'retentionPolicy
   const both = rollup ? [raw, rollup] : [raw];
   return {
     collector: { read: [raw], write: [raw] },
-    processor: { read: [raw], write: both },
+    processor: { read: both, write: both },
     alerter: { read: [raw], write: [raw] },
     agent: { read: [], write: [raw] },
     grafana: { read: both, write: [] },

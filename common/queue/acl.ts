@@ -10,8 +10,9 @@
  * - collector: publishes samples and Docker events (the shard queues);
  * - processor: consumes those, keeps each host's state and lock and each
  *   container's fault capture in the shard's hash tag, publishes alerts;
+ *   makes the reports (their queue and store) and announces them to the alerter;
  * - alerter: consumes alerts, keeps its own state and queues, publishes each
- *   host's actions and takes their results;
+ *   host's actions and takes their results; reads the reports and asks for them;
  * - agent of host H: consumes H's actions only, marks the runs it took, reports results.
  *
  * Redis cannot tell "add a job" from "remove a job" (both are scripts over the
@@ -21,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { prefixBase } from './names.js';
 import { ALERTS_QUEUE, SAMPLES_QUEUE, SHARD_KEY } from './names.js';
 import { ACTIONS_QUEUE, RESULTS_QUEUE } from './actions.js';
+import { REPORT_READY_QUEUE } from '../reports.js';
 
 export type AclRole = 'collector' | 'processor' | 'alerter' | 'agent';
 
@@ -42,14 +44,18 @@ const shardTags = (b: string) => [1, 2, 3, 4].map((n) => `{${b}:s${'[0-9]'.repea
 export function aclKeys(role: AclRole, prefix: string, host = ''): string[] {
   const b = lit(prefixBase(prefix));
   const alerts = `{${b}:alerts}`;
+  const reports = `{${b}:reports}:*`;
   const samples = shardTags(b).map((t) => `${t}:${SAMPLES_QUEUE}:*`);
   switch (role) {
     case 'collector':
       return samples;
     case 'processor':
-      return [...samples, ...shardTags(b).flatMap((t) => Object.values(SHARD_KEY).map((part) => `${t}:${part}:*`)), `${alerts}:${ALERTS_QUEUE}:*`];
+      return [
+        ...samples, ...shardTags(b).flatMap((t) => Object.values(SHARD_KEY).map((part) => `${t}:${part}:*`)), `${alerts}:${ALERTS_QUEUE}:*`,
+        reports, `${alerts}:${REPORT_READY_QUEUE}:*`,
+      ];
     case 'alerter':
-      return [`${alerts}:${ALERTS_QUEUE}:*`, `${alerts}:alerter:*`, `${alerts}:alerter-*`, `{${b}:agent:*}:${ACTIONS_QUEUE}:*`];
+      return [`${alerts}:${ALERTS_QUEUE}:*`, `${alerts}:alerter:*`, `${alerts}:alerter-*`, `{${b}:agent:*}:${ACTIONS_QUEUE}:*`, reports];
     case 'agent': {
       if (!host) throw new Error('an agent user is for one host: give its name');
       // The same replacement agentPrefix() makes.

@@ -124,7 +124,7 @@ describe('InfluxDB 1.x users per component (common/influx-setup.ts)', function (
     const g = bucketGrants(testConfig('b').influx);
     expect(g).to.deep.equal({
       collector: { read: ['b'], write: ['b'] },
-      processor: { read: ['b'], write: ['b', 'b/rollup'] },
+      processor: { read: ['b', 'b/rollup'], write: ['b', 'b/rollup'] },
       alerter: { read: ['b'], write: ['b'] },
       agent: { read: [], write: ['b'] },
       grafana: { read: ['b', 'b/rollup'], write: [] },
