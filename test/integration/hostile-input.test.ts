@@ -242,7 +242,7 @@ describe('hostile input changes nothing (the whole pipeline)', function () {
   it('runs every dashboard query with the hostile host and container as variables', async () => {
     const now = Date.now();
     const o: Interpolation = {
-      vars: { host: [host], container: [name], network: 'total', device: 'total', severity: { all: true } },
+      vars: { host: [host], container: [name], network: 'total', device: 'total', severity: { all: true }, rule: { all: true }, rollup_rp: 'rollup' },
       from: now - 3_600_000, to: now + 1000, timeForm: 'relative', relative: '1h', interval: '10s',
     };
     let answered = 0;

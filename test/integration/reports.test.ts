@@ -85,7 +85,7 @@ describe('reports (real InfluxDB, Redis, SMTP peer)', function () {
   this.timeout(240_000);
   const run = uniqueRun('rep');
   const db = 'sw_test_reports';
-  const token = `tok-${run}`;
+  const token = `report-test-token-${run}`;
   const smtp = new SmtpPeer();
   // A whole hour, a day ago: within the raw retention.
   const T = Math.floor((Date.now() - 26 * 3_600_000) / 3_600_000) * 3_600_000;
@@ -141,7 +141,7 @@ describe('reports (real InfluxDB, Redis, SMTP peer)', function () {
     await processor?.stop();
     await alerter?.stop();
     await smtp.stop();
-    await dropKeys(cfg);
+    if (cfg) await dropKeys(cfg);
   });
 
   it('a known hour: every figure exact, the CSV parses back to them, the email carries the HTML, its charts and the CSV files', async () => {
