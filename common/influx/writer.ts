@@ -16,6 +16,7 @@ import { redactUrl } from '../config-redact.js';
 setLogger({ error() {}, warn() {} });
 
 const YEAR_MS = 365 * 86_400_000;
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface WriterStats {
   /** lines accepted by InfluxDB */
@@ -56,6 +57,8 @@ export class InfluxWriter {
     this.query = new InfluxQL(cfg);
     const counters = this.counters;
     const once = this.once;
+    // The client calls its callbacks with its own `this`.
+    const self = this;
     const client = new InfluxDB({ url: cfg.url, timeout: cfg.timeout, headers: authHeaders(cfg) });
     this.api = client.getWriteApi(cfg.org || '-', cfg.bucket, 'ns', {
       batchSize: cfg.batchSize,
@@ -74,6 +77,12 @@ export class InfluxWriter {
         once.clear('influx-write', 'InfluxDB writes succeed again');
       },
       writeFailed(error, lines) {
+        // 1.x answers 404 while the database does not exist yet (InfluxDB started empty, or came back
+        // before set-up ran): create it and send the lines again instead of losing them.
+        if (self.canCreateDatabase() && error instanceof HttpError && error.statusCode === 404 && /database not found/.test(error.body ?? '')) {
+          once.raise('influx-database', 'InfluxDB database missing: creating it; points are kept', { bucket: cfg.bucket });
+          return self.createDatabase().then(() => self.requeue(lines), () => delay(cfg.flushInterval).then(() => self.requeue(lines)));
+        }
         if (error instanceof HttpError && error.statusCode < 429) {
           counters.rejected += lines.length;
           log.error({ status: error.statusCode, body: error.body?.slice(0, 300), lines: lines.length }, 'InfluxDB rejected points');
@@ -124,6 +133,31 @@ export class InfluxWriter {
       });
     }
     return this.detecting;
+  }
+
+  private creating: Promise<void> | undefined;
+
+  /** 1.x with set-up managed here: a missing database may be created by the writer itself. */
+  private canCreateDatabase(): boolean {
+    return this.cfg.retention.manage && (this.detected === 'v1' || this.counters.serverVersion.startsWith('1.'));
+  }
+
+  /** CREATE DATABASE, one at a time however many batches found the database missing. */
+  private createDatabase(): Promise<void> {
+    this.creating ??= this.query
+      .query(`CREATE DATABASE ${ident(this.cfg.bucket)}`)
+      .then(() => this.once.clear('influx-database', 'InfluxDB database created'))
+      .finally(() => (this.creating = undefined));
+    return this.creating;
+  }
+
+  /** Lines that found the database missing go back into the write queue (or count as lost once closed). */
+  private requeue(lines: string[]): void {
+    if (this.closed) {
+      this.counters.dropped += lines.length;
+      return;
+    }
+    this.api.writeRecords(lines);
   }
 
   /** On 1.x the database must exist; CREATE DATABASE is a no-op when it does. */
