@@ -83,7 +83,7 @@ describe('dashboard queries on data the collector and processor wrote', function
     q = await freshDatabase(db);
     await runContainer(d, run, {
       name: names.busy, memory: 64 * 1024 * 1024,
-      cmd: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "error: request $i failed"; j=0; while [ $j -lt 3000 ]; do j=$((j+1)); done; sleep 0.3; done'],
+      cmd: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "error: request $i failed"; j=0; while [ $j -lt 20000 ]; do j=$((j+1)); done; sleep 0.3; done'],
     });
     await runContainer(d, run, { name: names.idle, cmd: ['sleep', '3600'] });
     await runContainer(d, run, {

@@ -74,8 +74,9 @@ describe('Docker events (real dockerd and influxd)', function () {
   it('a container past its memory limit: oom event and oomkilled status', async () => {
     const name = n('oom');
     await runContainer(d, run, { name, memory: 8 * MiB, cmd: ['sh', '-c', 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'] });
-    await eventually(async () => (await eventsOf(name, 'oom')).length > 0);
-    const die = await eventually(async () => (await eventsOf(name, 'die'))[0]);
+    // The container must first fill its 8 MiB: on a loaded machine that alone can take a while.
+    await eventually(async () => (await eventsOf(name, 'oom')).length > 0, 60_000);
+    const die = await eventually(async () => (await eventsOf(name, 'die'))[0], 60_000);
     expect(die.exitcode).to.equal(137);
     const status = await eventually(async () => {
       const r = await q.rows(`SELECT last("${STATUS_FIELDS.oomKilled}") AS v FROM "${MEASUREMENT.status}" WHERE "container_name" = ${literal(name)}`);

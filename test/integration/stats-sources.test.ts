@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type Docker from 'dockerode';
-import { services, docker, runContainer, cleanup, uniqueRun, waitForOutput } from '../helpers/services.js';
+import { services, docker, runContainer, cleanup, uniqueRun, waitForOutput, eventually } from '../helpers/services.js';
 import { ContainerRegistry } from '../../collector/registry.js';
 import { ApiStatsSource } from '../../collector/sources/api.js';
 import { CgroupStatsSource, detectCgroup } from '../../collector/sources/cgroup.js';
@@ -47,6 +47,11 @@ describe('stats sources agree (real dockerd)', function () {
   const byName = (samples: Map<string, StatsSample>, name: string) => samples.get(metas.find((m) => m.name === n(name))!.id)!;
 
   it('reads the same memory, pids, network and block I/O counters', async () => {
+    // Both shells have forked their sleep (2 processes each) before the two reads, which are moments apart.
+    await eventually(async () => {
+      const f = await fast.read(metas);
+      return ['mem', 'idle'].every((name) => byName(f.samples, name)?.pids.current === 2);
+    });
     const a = await api.read(metas);
     const f = await fast.read(metas);
     expect(f.unreadable).to.have.length(0);
