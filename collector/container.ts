@@ -50,6 +50,8 @@ export interface ContainerMeta {
   net?: NetFacts;
   /** what the security posture checks read, from inspect only */
   security?: PostureInput;
+  /** the memory limit set on the container (HostConfig.Memory), bytes; 0 = none */
+  memLimit?: number;
 }
 
 export { parseImage } from './imageref.js';
@@ -128,5 +130,6 @@ export function fromInspect(i: Docker.ContainerInspectInfo): ContainerMeta {
     tty: !!i.Config?.Tty,
     net: netFacts(i),
     security: postureInput(i),
+    memLimit: i.HostConfig?.Memory ?? 0,
   };
 }

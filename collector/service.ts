@@ -5,7 +5,7 @@ import { InfluxWriter } from '../common/influx/writer.js';
 import { setupRetention } from '../common/influx/retention.js';
 import { startHealthServer, freshness } from '../common/health.js';
 import { createDocker, engineInfo } from '../common/docker.js';
-import { Collector, type CycleResult } from './collector.js';
+import { Collector, type CycleResult, type SamplesSink } from './collector.js';
 import { ContainerRegistry } from './registry.js';
 import { IntervalScheduler } from '../common/scheduler.js';
 import { DockerEventStream } from './events.js';
@@ -17,6 +17,7 @@ import { collectorSummary } from './summary.js';
 import { FaultCapturer } from './capture.js';
 import { logSummary } from '../common/summary.js';
 import { ContainerSettingsWatch } from './settings-watch.js';
+import { LatestSamples, startExpositionServer, type ExpositionServer } from './prometheus/server.js';
 
 export interface RunningCollector {
   collector: Collector;
@@ -26,6 +27,8 @@ export interface RunningCollector {
   events: DockerEventStream;
   /** events, processes, disk, images, logs, network, posture: those enabled */
   parts: CollectorParts;
+  /** GET /metrics, when collector.prometheus.enabled */
+  exposition: ExpositionServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -62,7 +65,15 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
       settingsOf: (meta) => settings.of(meta),
     })
     : undefined;
-  const collector = new Collector({ registry, source, sink: writer, samples: feed, engine, opts: cfg.collector, log });
+  // Prometheus exposition of each cycle's samples (collector.prometheus; docs/schema.md).
+  const latest = cfg.collector.prometheus.enabled
+    ? new LatestSamples(cfg.collector.labelTags, (id) => parts.processes?.countOf(id))
+    : undefined;
+  const sinks: SamplesSink[] = [];
+  if (feed) sinks.push(feed);
+  if (latest) sinks.push(latest);
+  const samples: SamplesSink | undefined = sinks.length ? { cycle: (c) => sinks.forEach((x) => x.cycle(c)) } : undefined;
+  const collector = new Collector({ registry, source, sink: writer, samples, engine, opts: cfg.collector, log });
   collector.follow(events);
   // For the start-up summary; before the event stream starts, so that nothing awaited after it delays a listener.
   const list = await docker.listContainers({ all: true }).catch(() => []);
@@ -71,6 +82,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   // Healthy while cycles keep finishing (a few intervals of slack for slow cycles).
   const alive = freshness(3 * cfg.collector.interval + 60_000);
   cycles.on('cycle', () => alive.mark());
+  const exposition = latest && (await startExpositionServer(cfg.collector.prometheus, latest, log.child({ part: 'prometheus' })));
   const health = await startHealthServer(cfg.health, 'collector', () => (cfg.collector.enabled ? alive.check() : { ok: true }), log);
   let lastCycle: number | undefined;
   let cycleCount = 0;
@@ -101,9 +113,11 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
     writer,
     events,
     parts,
+    exposition,
     async stop() {
       retentionAbort.abort();
       await health?.close();
+      await exposition?.close();
       await scheduler.stop();
       await feed?.stop();
       await parts.stop();

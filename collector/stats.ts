@@ -33,6 +33,8 @@ export interface StatsSample {
   net?: Record<string, NetCounters>;
   blkio: { readBytes: number; writeBytes: number; readOps?: number; writeOps?: number };
   pids: { current: number; limit?: number };
+  /** the container's cgroup, e.g. "/docker/<id>", when the counters came from its cgroup files */
+  cgroup?: string;
 }
 
 /** What the previous sample of a container contributes to rates. */
@@ -211,8 +213,11 @@ export class KeyedPicker {
   }
 }
 
-/** memory.stat keys the fast path needs: what is written plus what the cache-free usage and limit need. */
-const memStatPicker = new KeyedPicker([...MEM_STAT_FIELDS, 'total_inactive_file', 'hierarchical_memory_limit']);
+/**
+ * memory.stat keys the fast path needs: what is written, what the cache-free usage and limit need,
+ * and cgroup v2's anon and file (the Prometheus exposition's RSS and cache there).
+ */
+const memStatPicker = new KeyedPicker([...MEM_STAT_FIELDS, 'total_inactive_file', 'hierarchical_memory_limit', 'anon', 'file']);
 
 /** A single number file (cpuacct.usage, memory.current, pids.current); "max" is Infinity. */
 export function parseSingle(text: string): number {

@@ -146,6 +146,18 @@ const CollectorSchema = z.strictObject({
   infoEvery: duration('5m'),
   /** write docker_container_status for stopped containers too */
   includeStopped: z.boolean().default(true),
+  /**
+   * GET /metrics: each cycle's samples with cAdvisor's metric names (docs/schema.md), beside the
+   * collector's own process metrics. Off by default: it opens a port; loopback unless you mean it
+   */
+  prometheus: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0: any free port */
+      port: z.number().int().min(0).max(65_535).default(9096),
+    })
+    .prefault({}),
 });
 
 const severity = z.enum(SEVERITIES);

@@ -544,3 +544,72 @@ export const RECOVERY_FIELDS = {
   recovered: 'recovered',
   verifiedAt: 'verified_at',
 } as const;
+
+// ---------------------------------------------------------------------------
+// Prometheus exposition of container metrics (collector.prometheus; docs/schema.md
+// "Prometheus exposition"). cAdvisor's metric names, types, help texts and labels, so
+// rules and dashboards written for cAdvisor work unchanged.
+
+export const PROM_LABEL = {
+  /** the container's cgroup, as cAdvisor names it: /docker/<id>, /system.slice/docker-<id>.scope, /libpod_parent/libpod-<id> */
+  id: 'id',
+  /** container name */
+  name: 'name',
+  /** image reference the container was created from */
+  image: 'image',
+  /** container_cpu_usage_seconds_total: "total" (no per-CPU series) */
+  cpu: 'cpu',
+  /** container_network_*: the interface */
+  interface: 'interface',
+} as const;
+
+/** A label in collector.labelTags becomes container_label_<label>, non [a-zA-Z0-9_] characters as "_". */
+export const PROM_CONTAINER_LABEL_PREFIX = 'container_label_';
+
+/** Value of the cpu label: cAdvisor's when per-CPU usage is not exported. */
+export const PROM_CPU_TOTAL = 'total';
+
+export interface PromMetricDef {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+}
+
+const counter = (name: string, help: string): PromMetricDef => ({ name, type: 'counter', help });
+const gauge = (name: string, help: string): PromMetricDef => ({ name, type: 'gauge', help });
+
+/** Container metrics of the exposition, in the order they are written. */
+export const PROM_METRIC = {
+  cpuUsage: counter('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.'),
+  cpuUser: counter('container_cpu_user_seconds_total', 'Cumulative user cpu time consumed in seconds.'),
+  cpuSystem: counter('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.'),
+  cfsPeriods: counter('container_cpu_cfs_periods_total', 'Number of elapsed enforcement period intervals.'),
+  cfsThrottledPeriods: counter('container_cpu_cfs_throttled_periods_total', 'Number of throttled period intervals.'),
+  cfsThrottledSeconds: counter('container_cpu_cfs_throttled_seconds_total', 'Total time duration the container has been throttled.'),
+  memUsage: gauge('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed'),
+  memWorkingSet: gauge('container_memory_working_set_bytes', 'Current working set in bytes.'),
+  memRss: gauge('container_memory_rss', 'Size of RSS in bytes.'),
+  memCache: gauge('container_memory_cache', 'Number of bytes of page cache memory.'),
+  memLimit: gauge('container_spec_memory_limit_bytes', 'Memory limit for the container.'),
+  netRxBytes: counter('container_network_receive_bytes_total', 'Cumulative count of bytes received'),
+  netRxPackets: counter('container_network_receive_packets_total', 'Cumulative count of packets received'),
+  netRxErrors: counter('container_network_receive_errors_total', 'Cumulative count of errors encountered while receiving'),
+  netRxDropped: counter('container_network_receive_packets_dropped_total', 'Cumulative count of packets dropped while receiving'),
+  netTxBytes: counter('container_network_transmit_bytes_total', 'Cumulative count of bytes transmitted'),
+  netTxPackets: counter('container_network_transmit_packets_total', 'Cumulative count of packets transmitted'),
+  netTxErrors: counter('container_network_transmit_errors_total', 'Cumulative count of errors encountered while transmitting'),
+  netTxDropped: counter('container_network_transmit_packets_dropped_total', 'Cumulative count of packets dropped while transmitting'),
+  fsReadBytes: counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read'),
+  fsWriteBytes: counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written'),
+  fsReads: counter('container_fs_reads_total', 'Cumulative count of reads completed'),
+  fsWrites: counter('container_fs_writes_total', 'Cumulative count of writes completed'),
+  processes: gauge('container_processes', 'Number of processes running inside the container.'),
+  threads: gauge('container_threads', 'Number of threads running inside the container'),
+  threadsMax: gauge('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero'),
+  healthState: gauge('container_health_state', "The result of the container's health check"),
+  startTime: gauge('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.'),
+  lastSeen: gauge('container_last_seen', 'Last time a container was seen by the exporter'),
+} as const;
+
+/** Prefix of the collector's own process metrics beside the container metrics. */
+export const PROM_COLLECTOR_PREFIX = 'shipwatch_collector_';

@@ -16,19 +16,37 @@ DOCKER_ISOLATED=${SHIPWATCH_DOCKER_ISOLATED:-}
 # The docker CLI calls below (test image) go to this engine.
 export DOCKER_HOST=unix://$DOCKER_SOCK
 APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose haproxy openssl)
+# Peers the tests run on loopback (Prometheus, Alertmanager, Podman); their system services stay stopped.
+PEER_PACKAGES=(prometheus prometheus-alertmanager podman)
 
 log() { echo "[services] $*" >&2; }
 
-install_packages() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+missing_of() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_packages() {
+  local missing peers
+  missing=$(missing_of "${APT_PACKAGES[@]}" "${PEER_PACKAGES[@]}" | tr "\n" " ")
+  [ -n "$missing" ] || return 0
+  peers=$(missing_of "${PEER_PACKAGES[@]}" | tr "\n" " ")
+  log "installing" $missing
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  # The peers' packages would start prometheus and alertmanager on all interfaces: no service starts
+  # during the install (policy-rc.d), and those we installed are disabled; tests start their own.
+  local policy=/usr/sbin/policy-rc.d own_policy=
+  if [ -n "$peers" ] && [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; own_policy=1; fi
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >/dev/null || { [ -n "$own_policy" ] && rm -f "$policy"; exit 1; }
+  [ -n "$own_policy" ] && rm -f "$policy"
+  if [ -n "$peers" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    for svc in prometheus prometheus-alertmanager; do
+      [[ " $peers " == *" $svc "* ]] && systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    done
   fi
 }
 

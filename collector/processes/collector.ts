@@ -39,6 +39,8 @@ export interface ProcessPollResult {
 export class ProcessCollector {
   private watched = new Map<string, Watched>();
   private inspected = new Map<string, ContainerMeta>();
+  /** processes per container at the last poll */
+  private counts = new Map<string, number>();
   private readonly outage: OnceLogger;
 
   constructor(
@@ -102,6 +104,7 @@ export class ProcessCollector {
         const lastPoll = w.tracker.lastPoll;
         const r = w.tracker.poll(list, now);
         processes += r.count;
+        this.counts.set(c.Id, r.count);
         goneCount += r.gone.length;
         processLines(w.series, r.top, time, lines);
         goneLines(w.series, r.gone, lastPoll || now, time, lines);
@@ -122,8 +125,14 @@ export class ProcessCollector {
     return { containers: running.length, processes, gone: goneCount, lines: out.length };
   }
 
+  /** Processes the container had at the last poll, if it was read. */
+  countOf(id: string): number | undefined {
+    return this.counts.get(id);
+  }
+
   /** The container is no longer running: its processes are gone. */
   private end(id: string, time: number, lines: string[]): number {
+    this.counts.delete(id);
     const w = this.watched.get(id);
     this.source.forget(id);
     if (!w) return 0;

@@ -82,6 +82,8 @@ export function containerCgroupPath(root: string, version: CgroupVersion, procRo
 }
 
 interface Handles {
+  /** the cgroup, "/" + its path under the hierarchy root */
+  cgroup: string;
   fds: Record<string, number>;
   netFd?: number;
   netPid?: number;
@@ -131,7 +133,7 @@ export class CgroupStatsSource implements StatsSource {
       for (const fd of Object.values(fds)) fs.closeSync(fd);
       return undefined;
     }
-    return { fds };
+    return { cgroup: '/' + rel, fds };
   }
 
   private netOf(h: Handles, c: ContainerMeta) {
@@ -158,9 +160,11 @@ export class CgroupStatsSource implements StatsSource {
       const text: Record<string, string> = {};
       for (const k in h.fds) text[k] = readFd(h.fds[k]);
       const net = this.netOf(h, c);
-      return this.version === 1
+      const s = this.version === 1
         ? fromCgroupV1(text as unknown as CgroupV1Files, host, now, net)
         : fromCgroupV2(text as unknown as CgroupV2Files, host, now, net);
+      s.cgroup = h.cgroup;
+      return s;
     } catch {
       // ENODEV/ENOENT: the cgroup was removed under us.
       this.forget(c.id);
