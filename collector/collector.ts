@@ -68,7 +68,8 @@ export class Collector {
   private readonly engine: EngineInfo;
   private readonly opts: CollectorOptions;
   private series = new Map<string, ContainerSeries>();
-  private prev = new Map<string, PrevCpu>();
+  /** each container's previous CPU counters, and whether they came from its cgroup files */
+  private prev = new Map<string, PrevCpu & { cgroup: boolean }>();
   private readonly outage: OnceLogger;
 
   constructor(d: CollectorDeps) {
@@ -135,11 +136,15 @@ export class Collector {
     for (const c of all) {
       const s = this.seriesOf(c);
       const sample = samples.get(c.id);
-      const derived = sample && derive(sample, this.prev.get(c.id));
+      // Host CPU time from the API and from /proc/stat may count from different origins (Podman's
+      // does): no CPU % across a change of source.
+      const last = this.prev.get(c.id);
+      const prev = sample && last && last.cgroup === (sample.cgroup !== undefined) ? last : undefined;
+      const derived = sample && derive(sample, prev);
       published?.push({ meta: c, sample, derived });
       if (sample) {
         statsLines(s, sample, derived!, time, lines);
-        this.prev.set(c.id, { total: sample.cpu.total, system: sample.cpu.system });
+        this.prev.set(c.id, { total: sample.cpu.total, system: sample.cpu.system, cgroup: sample.cgroup !== undefined });
       } else if (!HAS_STATS.has(c.state)) {
         this.prev.delete(c.id);
         this.source.forget(c.id);

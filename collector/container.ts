@@ -125,7 +125,8 @@ export function fromInspect(i: Docker.ContainerInspectInfo): ContainerMeta {
     restartCount: i.RestartCount ?? 0,
     startedAt: time(state.StartedAt),
     finishedAt: time(state.FinishedAt),
-    health: state.Health ? { status: state.Health.Status, failingStreak: state.Health.FailingStreak } : undefined,
+    // Podman reports an empty Health for containers without a health check.
+    health: state.Health?.Status ? { status: state.Health.Status, failingStreak: state.Health.FailingStreak } : undefined,
     hasHealthcheck: !!i.Config?.Healthcheck && !(i.Config.Healthcheck.Test?.[0] === 'NONE'),
     tty: !!i.Config?.Tty,
     net: netFacts(i),

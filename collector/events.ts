@@ -18,6 +18,28 @@ export interface DockerEvent {
   nano?: bigint;
 }
 
+/**
+ * Podman's Docker-compatible API matches event filters against its own action
+ * names and sends some actions under its own names. Filters ask for both
+ * names; what arrives is given Docker's name, so the rest of the collector
+ * (and what it writes) speaks Docker's vocabulary whatever the engine.
+ */
+const PODMAN_FILTER_NAMES: Record<string, string[]> = { die: ['died'], destroy: ['remove'], delete: ['remove'] };
+const PODMAN_ACTIONS: Record<string, Record<string, string>> = { container: { remove: 'destroy' }, image: { remove: 'delete' } };
+
+/** The actions to filter on: these plus the names Podman matches them under. */
+export function withEngineAliases(actions: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const a of actions) {
+    out.add(a);
+    for (const alias of PODMAN_FILTER_NAMES[a] ?? []) out.add(alias);
+  }
+  return [...out];
+}
+
+/** Docker's name of an action an engine sent under its own. */
+export const dockerAction = (type: string, action: string) => PODMAN_ACTIONS[type]?.[action] ?? action;
+
 /** Identity of an event for de-duplication across reconnects. */
 export const eventKey = (e: DockerEvent) => `${e.nano ?? e.timeNano}|${e.Type}|${e.Action}|${e.Actor.ID}`;
 
@@ -118,6 +140,7 @@ export class DockerEventStream extends EventEmitter<EventStreamEvents> {
       this.log.warn({ text: text.slice(0, 200) }, 'unparseable Docker event skipped');
       return;
     }
+    ev.Action = dockerAction(ev.Type, ev.Action);
     const exact = /"timeNano":(\d+)/.exec(text)?.[1];
     const nano = exact ? BigInt(exact) : BigInt(ev.timeNano ?? ev.time * 1e9);
     ev.nano = nano;

@@ -13,7 +13,7 @@ import type { InfluxWriter } from '../common/influx/writer.js';
 import type { InfluxQL } from '../common/influx/query.js';
 import type { ContainerRegistry } from './registry.js';
 import { IntervalScheduler } from '../common/scheduler.js';
-import type { DockerEventStream } from './events.js';
+import { withEngineAliases, type DockerEventStream } from './events.js';
 import type { EngineInfo } from '../common/docker.js';
 import { EventRecorder } from './eventrecorder.js';
 import { REGISTRY_ACTIONS, actionName } from './eventlines.js';
@@ -60,7 +60,7 @@ export function eventFilters(cfg: Config): Record<string, string[]> {
     for (const a of IMAGE_EVENT_ACTIONS) actions.add(a);
     types.add('image');
   }
-  return { type: [...types], event: [...actions] };
+  return { type: [...types], event: withEngineAliases(actions) };
 }
 
 async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
