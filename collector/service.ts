@@ -75,6 +75,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   const samples: SamplesSink | undefined = sinks.length ? { cycle: (c) => sinks.forEach((x) => x.cycle(c)) } : undefined;
   const collector = new Collector({ registry, source, sink: writer, samples, engine, opts: cfg.collector, log });
   collector.follow(events);
+  latest?.follow(events);
   // For the start-up summary; before the event stream starts, so that nothing awaited after it delays a listener.
   const list = await docker.listContainers({ all: true }).catch(() => []);
   events.start();

@@ -20,6 +20,15 @@ describe('documentation stays true', () => {
     for (const m of Object.values(schema.MEASUREMENT)) expect(doc, m).to.contain('`' + m + '`');
   });
 
+  it('docs/schema.md documents every metric of the Prometheus exposition', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/schema.md'), 'utf8');
+    for (const m of Object.values(schema.PROM_METRIC)) {
+      const short = m.name.replace(/^container_network_(receive|transmit)_/, '..._');
+      expect(doc.includes('`' + m.name + '`') || doc.includes('`' + short + '`'), m.name).to.equal(true);
+    }
+    for (const l of Object.values(schema.PROM_LABEL)) expect(doc, l).to.contain('`' + l + '`');
+  });
+
   it('field keys written unescaped on the hot path need no escaping', () => {
     const keys = [
       ...Object.values(schema.CPU_FIELDS), ...Object.values(schema.MEM_FIELDS), ...schema.MEM_STAT_FIELDS,

@@ -5,6 +5,7 @@ import { fromApiStats, fromCgroupV2, parseProcStatSystem, type ApiStats, type Ho
 import { fromInspect, type ContainerMeta } from '../../collector/container.js';
 import { ExpositionRenderer, sanitizeLabelName, formatValue } from '../../collector/prometheus/exposition.js';
 import { PROM_METRIC } from '../../common/schema.js';
+import { LatestSamples } from '../../collector/prometheus/server.js';
 import { ROOT } from '../helpers/paths.js';
 
 const dir = path.join(ROOT, 'test/fixtures/stats');
@@ -89,5 +90,21 @@ describe('Prometheus exposition (cAdvisor names)', () => {
   it('writes nothing for no containers, and Go-style special floats', () => {
     expect(new ExpositionRenderer([]).render([])).to.equal('');
     expect([formatValue(NaN), formatValue(Infinity), formatValue(-Infinity), formatValue(1e-9)]).to.deep.equal(['NaN', '+Inf', '-Inf', '1e-9']);
+  });
+
+  it('serves the last cycle, and drops a container at its die event until a cycle reads it alive again', () => {
+    const { meta, sample } = v2Container();
+    const latest = new LatestSamples([]);
+    const cycle = (readAt: number) => ({ time: readAt, host: 'h', containers: [{ meta, sample: { ...sample, readAt } }] });
+    latest.cycle(cycle(1000));
+    expect(latest.exposition()).to.contain('name="web-1"');
+    latest.ended(meta.id, 1500);
+    expect(latest.exposition()).to.not.contain('name="web-1"');
+    // A cycle that read the container before it died does not bring it back...
+    latest.cycle(cycle(1400));
+    expect(latest.exposition()).to.equal('');
+    // ...one that read it after (it was started again) does.
+    latest.cycle(cycle(2000));
+    expect(latest.exposition()).to.contain('name="web-1"');
   });
 });
