@@ -30,6 +30,7 @@ export interface SampleExtras {
   /** from its shipwatch.* labels */
   settings?: ContainerSettings;
 }
+import type { EngineInfo } from '../common/docker.js';
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
@@ -113,6 +114,8 @@ export class QueueFeed implements SamplesSink {
     private readonly facts: SamplesInput['facts'],
     private readonly log: Logger,
     private readonly sources: FeedSources = {},
+    /** the engine's kind, on every event: Podman's events announce no requested stop */
+    private readonly engine: 'docker' | 'podman' = 'docker',
   ) {
     this.once = new OnceLogger(log);
   }
@@ -146,6 +149,7 @@ export class QueueFeed implements SamplesSink {
       name: attrs.name,
       image: attrs.image,
       attributes: kept,
+      engine: this.engine,
     };
     // Read now, while the container's log and state are still those of the fault; published in its place.
     const capture = this.sources.capture && isCaptureTrigger(e.Type, e.Action) ? this.sources.capture(e.Actor.ID, e.Action) : undefined;
@@ -168,14 +172,14 @@ export class QueueFeed implements SamplesSink {
  */
 export function startQueueFeed(
   cfg: Config,
-  host: string,
-  serverVersion: string,
+  engine: EngineInfo,
   events: DockerEventStream,
   log: Logger,
   sources: FeedSources = {},
 ): SamplesSink & { stop(): Promise<void> } {
   const publisher = new SamplesPublisher(cfg);
-  const feed = new QueueFeed(publisher, host, cfg.collector.labelTags, { serverVersion, interval: cfg.collector.interval }, log, sources);
+  const kind = engine.kind ?? 'docker';
+  const feed = new QueueFeed(publisher, engine.host, cfg.collector.labelTags, { serverVersion: engine.serverVersion, interval: cfg.collector.interval, engine: kind }, log, sources, kind);
   feed.follow(events);
   let stopped = false;
   return {

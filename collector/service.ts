@@ -56,7 +56,7 @@ export async function startCollectorParts(cfg: Config, log: Logger): Promise<Run
   // Settings from shipwatch.* labels go with the samples; wrong labels are reported once.
   const settings = new ContainerSettingsWatch(writer, engine.host, log.child({ part: 'labels' }));
   const feed = cfg.queue.enabled
-    ? startQueueFeed(cfg, engine.host, engine.serverVersion, events, log.child({ part: 'queue' }), {
+    ? startQueueFeed(cfg, engine, events, log.child({ part: 'queue' }), {
       fsOf: disk && ((id) => disk.fsOf(id)),
       takeLogMatches: logs && (() => logs.takeMatches()),
       tcpOf: network && ((id) => network.tcpOf(id)),

@@ -8,6 +8,8 @@ export interface EngineInfo {
   /** the host name written as engine_host, and which alerts and recovery actions carry */
   host: string;
   serverVersion: string;
+  /** Docker, or Podman through its Docker-compatible API; absent: Docker */
+  kind?: 'docker' | 'podman';
 }
 
 /** A Docker client for a unix socket, or TCP with TLS when docker.url is set. */
@@ -42,8 +44,11 @@ export async function engineInfo(docker: Docker, cfg: Config, log: Logger, signa
   for (;;) {
     try {
       const info = await docker.info();
+      // Podman answers the Docker API but names itself among the version's components.
+      const version = (await docker.version().catch(() => undefined)) as { Components?: Array<{ Name?: string }> } | undefined;
+      const kind = version?.Components?.some((c) => /podman/i.test(c.Name ?? '')) ? 'podman' : 'docker';
       if (warned) log.info('Docker reachable');
-      return { host: cfg.host || info.Name, serverVersion: info.ServerVersion };
+      return { host: cfg.host || info.Name, serverVersion: info.ServerVersion, kind };
     } catch (e) {
       if (!warned) log.warn({ error: (e as Error).message }, 'Docker unreachable; retrying');
       warned = true;

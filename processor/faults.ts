@@ -2,9 +2,12 @@
  * Container faults from Docker's event sequence (pure). `docker stop` emits
  * kill → die → stop, `docker restart` kill → die → stop → start → restart,
  * `docker rm -f` kill → die → destroy; a crash emits die alone and `docker
- * kill` kill → die. So a die is held for stopGrace: a stop or destroy in that
- * time makes it a requested stop; otherwise it was unexpected when the exit
- * code is non-zero or a kill preceded it.
+ * kill` kill → die. Docker emits the kill of every requested stop before its
+ * die, so a non-zero die with no kill before it is a crash, called at once.
+ * A die after a kill is held for stopGrace: a stop or destroy in that time
+ * makes it a requested stop; otherwise it was an unexpected kill. Podman (4.3)
+ * sends no kill or stop for a requested stop, so there every non-zero die is
+ * held for stopGrace, and only a removal within it tells it was requested.
  */
 import type { Config } from '../common/config.js';
 import type { ContainerState, HostState } from './state.js';
@@ -44,7 +47,8 @@ export function applyEvent(c: ContainerState, e: EventPayload): void {
       c.kill = null;
       c.info.exitCode = exitCode;
       c.info.finishedAt = e.time;
-      if (exitCode !== 0 || kill) c.dying = { t: e.time, exitCode, signal: kill?.signal ?? null };
+      if (exitCode !== 0 && !kill && e.engine !== 'podman') c.died = { t: e.time, exitCode, signal: null };
+      else if (exitCode !== 0 || kill) c.dying = { t: e.time, exitCode, signal: kill?.signal ?? null };
       c.state = 'exited';
       break;
     }

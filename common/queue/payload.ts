@@ -83,6 +83,8 @@ export const EventPayloadSchema = z.object({
    * apart from the event, so that a capture that does not match costs the capture, not the event
    */
   capture: z.unknown().optional(),
+  /** the engine that sent it: docker (absent: docker) or podman, whose events announce no requested stop */
+  engine: z.enum(['docker', 'podman']).optional(),
 });
 
 export type ContainerSample = z.infer<typeof ContainerSampleSchema>;

@@ -153,6 +153,27 @@ describe('processor engine', () => {
     expect(killed.transitions.map((t) => t.key + ' ' + t.status)).to.deep.equal(['died|h|web firing']);
   });
 
+  it('a crash fires on its die event at once; a die after a kill waits for stopGrace; Podman dies always wait', () => {
+    const s = newHostState('h');
+    engine.applySamples(s, samples(0, [ctr()]));
+    const crash = engine.applyEvent(s, ev(T0 + 1000, 'die', { exitCode: '139' }));
+    expect(crash.transitions.map((t) => [t.key, t.status, t.time])).to.deep.equal([['died|h|web', 'firing', T0 + 1000]]);
+
+    const k = newHostState('h');
+    engine.applySamples(k, samples(0, [ctr()]));
+    expect(engine.applyEvent(k, ev(T0 + 1000, 'kill', { signal: '9' })).transitions).to.deep.equal([]);
+    expect(engine.applyEvent(k, ev(T0 + 1100, 'die', { exitCode: '137' })).transitions).to.deep.equal([]);
+    // No stop followed within stopGrace (10 s): the next job calls it.
+    expect(engine.applyEvent(k, ev(T0 + 12_000, 'exec_create', {})).transitions.map((t) => t.status)).to.deep.equal(['firing']);
+
+    const p = newHostState('h');
+    engine.applySamples(p, samples(0, [ctr()]));
+    // Podman: a requested stop sends die alone too, so the die waits for a removal within stopGrace.
+    expect(engine.applyEvent(p, { ...ev(T0 + 1000, 'die', { exitCode: '137' }), engine: 'podman' }).transitions).to.deep.equal([]);
+    expect(engine.applyEvent(p, { ...ev(T0 + 1500, 'destroy', {}), engine: 'podman' }).transitions).to.deep.equal([]);
+    expect(engine.applySamples(p, samples(1, [])).transitions).to.deep.equal([]);
+  });
+
   it('OOM from the event and from OOMKilled is one alert; a restart loop fires on restart_count', () => {
     const oom = run(engine, [
       samples(0, [ctr()]),
