@@ -92,7 +92,7 @@ export class GroupFlusher {
     if (next < now) next = now + route.groupInterval - ((now - job.at) % route.groupInterval);
     // The next job first: a crash before the state is written leaves a spare job, never none.
     await this.ctx.flushQueue.add('flush', { groupId: group.id, at: next }, { jobId: flushJobId(group.id, next), delay: Math.max(0, next - now) });
-    await stores.groups.afterFlush(group.id, plan.notified, plan.drop, next);
+    await stores.groups.afterFlush(group.id, plan.notified, plan.drop, next, plan.reason === 'new' && route.receiver ? job.at : undefined);
     log.debug({ group: group.id, reason: plan.reason, next }, 'group flushed');
     return plan.reason ?? 'quiet';
   }

@@ -1,8 +1,8 @@
 /**
  * Takes one alert transition from the processor: records it (duplicates and
  * stale messages change nothing), adds it to the group of each route it
- * matches, schedules the group's first flush after groupWait (a delayed job in
- * Redis, so the timer survives a restart), and hands firing alerts to the
+ * matches, schedules the group's flush when flushtime.ts says (a delayed job
+ * in Redis, so the timer survives a restart), and hands firing alerts to the
  * recovery dispatcher.
  */
 import { UnrecoverableError } from 'bullmq';
@@ -14,6 +14,7 @@ import { unroutedLine } from './lines.js';
 import type { AlerterContext } from './context.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { routesFor } from './settings.js';
+import { flushAt } from './flushtime.js';
 
 export const flushJobId = (groupId: string, at: number) => `f-${groupId}-${at}`;
 
@@ -45,9 +46,11 @@ export class AlertIngest {
     for (const route of routes) {
       const g = groupOf(route, labels);
       const group = await stores.groups.join(g.id, g.routeId, g.labels, msg.key);
-      if (group.pending) continue;
-      const at = now + (group.flushed ? route.groupInterval : route.groupWait);
-      const pending = await stores.groups.claimFlush(g.id, at);
+      const due = flushAt(route, group, msg.status, now);
+      if (!due) continue;
+      const pending = due.advance ? await stores.groups.advanceFlush(g.id, due.at) : await stores.groups.claimFlush(g.id, due.at);
+      // An earlier flush already pending covers this alert too: its job exists.
+      if (due.advance && pending !== due.at) continue;
       await this.ctx.flushQueue.add('flush', { groupId: g.id, at: pending }, { jobId: flushJobId(g.id, pending), delay: Math.max(0, pending - now) });
     }
     log.info({ key: msg.key, status: msg.status, change, routes: routes.map((r) => r.id) }, 'alert');

@@ -13,6 +13,7 @@ export interface RouteMatch {
   receiver: string;
   groupBy: string[];
   groupWait: number;
+  immediate: boolean;
   groupInterval: number;
   repeatInterval: number;
 }
@@ -41,6 +42,7 @@ export class Router {
       receiver: route.receiver,
       groupBy: route.groupBy,
       groupWait: route.groupWait,
+      immediate: route.immediate,
       groupInterval: route.groupInterval,
       repeatInterval: route.repeatInterval,
     };
@@ -53,6 +55,7 @@ export class Router {
       receiver: r.receiver ?? parent.receiver,
       groupBy: r.groupBy ?? parent.groupBy,
       groupWait: r.groupWait ?? parent.groupWait,
+      immediate: r.immediate ?? parent.immediate,
       groupInterval: r.groupInterval ?? parent.groupInterval,
       repeatInterval: r.repeatInterval ?? parent.repeatInterval,
     };

@@ -32,6 +32,7 @@ export interface ChildRoute {
   continue: boolean;
   groupBy?: string[];
   groupWait?: number;
+  immediate?: boolean;
   groupInterval?: number;
   repeatInterval?: number;
   routes: ChildRoute[];
@@ -46,6 +47,7 @@ const ChildRouteSchema: z.ZodType<ChildRoute> = z.lazy(() =>
     continue: z.boolean().default(false),
     groupBy: z.array(z.string().min(1)).optional(),
     groupWait: optionalDuration(true),
+    immediate: z.boolean().optional(),
     groupInterval: optionalDuration(false),
     repeatInterval: optionalDuration(false),
     routes: z.array(ChildRouteSchema).default([]),
@@ -58,8 +60,14 @@ const RootRouteSchema = z.strictObject({
   receiver: z.string().default(''),
   /** labels that make up a group: rule, severity, host, container or any alert label; ["..."] = one group per alert */
   groupBy: z.array(z.string().min(1)).default(['rule', 'host']),
-  /** wait before the first notification of a new group, for more alerts to join it */
+  /** immediate: window in which alerts following a notification are batched; otherwise the wait before a new group's first notification */
   groupWait: durationOrZero('30s'),
+  /**
+   * a firing alert new to a group that notified nothing for groupWait is notified at once, and new
+   * firing alerts never wait longer than groupWait after the group's last notification; false:
+   * Alertmanager's timing (first notification after groupWait, later ones on groupInterval ticks)
+   */
+  immediate: z.boolean().default(true),
   /** wait before notifying about alerts added to a group already notified */
   groupInterval: duration('5m'),
   /** a group still firing and unchanged is notified again after this long */

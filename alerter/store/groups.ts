@@ -12,6 +12,8 @@ export interface GroupState {
   notified: Notified | null;
   /** flushed at least once: later additions wait groupInterval, not groupWait */
   flushed: boolean;
+  /** time of the last notification that announced new firing alerts, 0: none */
+  newAt: number;
 }
 
 // Claims the flush slot of a group: sets pending when none is set; returns the pending time.
@@ -20,6 +22,16 @@ local cur = tonumber(redis.call('HGET', KEYS[1], 'pending') or '0')
 if cur == 0 then
   redis.call('HSET', KEYS[1], 'pending', ARGV[1])
   return tonumber(ARGV[1])
+end
+return cur`;
+
+// Brings the group's flush forward to ARGV[1] unless one is pending at or before it; returns the pending time.
+const ADVANCE = `
+local cur = tonumber(redis.call('HGET', KEYS[1], 'pending') or '0')
+local at = tonumber(ARGV[1])
+if cur == 0 or cur > at then
+  redis.call('HSET', KEYS[1], 'pending', ARGV[1])
+  return at
 end
 return cur`;
 
@@ -44,6 +56,7 @@ export class GroupStore {
       pending: Number(h.pending ?? 0),
       notified: h.notified ? JSON.parse(h.notified) : null,
       flushed: h.flushed === '1',
+      newAt: Number(h.newAt ?? 0),
     };
   }
 
@@ -64,10 +77,17 @@ export class GroupStore {
     return Number(await this.redis.eval(CLAIM, 1, this.state(id), String(at)));
   }
 
-  async afterFlush(id: string, notified: Notified | null, drop: string[], nextAt: number): Promise<void> {
+  /** Sets the pending flush to `at` unless one is pending at or before it; returns the pending time. */
+  async advanceFlush(id: string, at: number): Promise<number> {
+    return Number(await this.redis.eval(ADVANCE, 1, this.state(id), String(at)));
+  }
+
+  /** `newAt`: the flush announced new firing alerts at this time. */
+  async afterFlush(id: string, notified: Notified | null, drop: string[], nextAt: number, newAt?: number): Promise<void> {
     const m = this.redis.multi();
     if (drop.length) m.srem(this.memberSet(id), ...drop);
     m.hset(this.state(id), 'notified', JSON.stringify(notified), 'flushed', '1', 'pending', String(nextAt));
+    if (newAt !== undefined) m.hset(this.state(id), 'newAt', String(newAt));
     await m.exec();
   }
 

@@ -88,7 +88,8 @@ describe('alerter: killed mid-delivery', function () {
       'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
       'alerter.delivery': { backoff: '200ms' },
       'alerter.receivers': [{ name: 'mail', email: { to: ['oncall@example.test'] } }],
-      'alerter.route': { receiver: 'mail', groupWait: '4s', groupInterval: '1s' },
+      // Alertmanager timing: the first notification waits groupWait.
+      'alerter.route': { receiver: 'mail', groupWait: '4s', immediate: false, groupInterval: '1s' },
     });
     const cfg = testConfig(db, { 'redis.prefix': prefix });
     const feed2 = new AlertFeed(redis, cfg);

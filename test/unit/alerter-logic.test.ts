@@ -4,6 +4,7 @@ import { parseMatcher, matches } from '../../common/matchers.js';
 import { Router } from '../../alerter/routing.js';
 import { groupOf } from '../../alerter/grouping.js';
 import { planFlush, type Notified } from '../../alerter/dedup.js';
+import { flushAt } from '../../alerter/flushtime.js';
 import { applyTransition, stateId, type AlertRecord } from '../../alerter/record.js';
 import { silencedBy, type Silence } from '../../alerter/silences.js';
 import { inhibitedBy } from '../../alerter/inhibit.js';
@@ -71,7 +72,7 @@ describe('alerter: routing', () => {
 });
 
 describe('alerter: grouping', () => {
-  const route = { id: 'root', receiver: 'r', groupBy: ['rule', 'host'], groupWait: 0, groupInterval: 1, repeatInterval: 1 };
+  const route = { id: 'root', receiver: 'r', groupBy: ['rule', 'host'], groupWait: 0, immediate: true, groupInterval: 1, repeatInterval: 1 };
   it('puts alerts with the same groupBy values in one group', () => {
     const a = groupOf(route, alertLabels(msg({ container: 'a' })));
     const b = groupOf(route, alertLabels(msg({ container: 'b' })));
@@ -83,6 +84,34 @@ describe('alerter: grouping', () => {
   it('groupBy ["..."] makes one group per label set', () => {
     const all = { ...route, groupBy: ['...'] };
     expect(groupOf(all, alertLabels(msg({ container: 'a' }))).id).to.not.equal(groupOf(all, alertLabels(msg({ container: 'b' }))).id);
+  });
+});
+
+describe('alerter: when a group flushes', () => {
+  const S = 1000;
+  const route = { groupWait: 30 * S, groupInterval: 300 * S, immediate: true };
+  const fresh = { pending: 0, flushed: false, newAt: 0 };
+  const told = (at: number, pending = at + 300 * S) => ({ pending, flushed: true, newAt: at });
+
+  it('immediate: the first firing alert of a group quiet for groupWait goes out at once', () => {
+    expect(flushAt(route, fresh, 'firing', 100 * S)).to.deep.equal({ at: 100 * S, advance: true });
+    // A group notified long ago, waiting for its groupInterval tick: brought forward to now.
+    expect(flushAt(route, told(0), 'firing', 100 * S)).to.deep.equal({ at: 100 * S, advance: true });
+  });
+
+  it('immediate: firing alerts right after a notification are batched groupWait after it', () => {
+    expect(flushAt(route, told(100 * S), 'firing', 105 * S)).to.deep.equal({ at: 130 * S, advance: true });
+    // The batch is already due then (or sooner): nothing more to schedule.
+    expect(flushAt(route, told(100 * S, 130 * S), 'firing', 110 * S)).to.equal(undefined);
+  });
+
+  it('resolves wait for the groupInterval tick; without immediate, Alertmanager timing', () => {
+    expect(flushAt(route, told(100 * S), 'resolved', 120 * S)).to.equal(undefined);
+    expect(flushAt(route, { ...fresh }, 'resolved', 120 * S)).to.deep.equal({ at: 150 * S, advance: false });
+    const am = { ...route, immediate: false };
+    expect(flushAt(am, fresh, 'firing', 100 * S)).to.deep.equal({ at: 130 * S, advance: false });
+    expect(flushAt(am, { pending: 0, flushed: true, newAt: 0 }, 'firing', 100 * S)).to.deep.equal({ at: 400 * S, advance: false });
+    expect(flushAt(am, told(0), 'firing', 100 * S)).to.equal(undefined);
   });
 });
 
