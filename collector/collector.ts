@@ -89,6 +89,11 @@ export class Collector {
    */
   follow(events: DockerEventStream): void {
     events.on('event', (e: DockerEvent) => {
+      if (e.Type === 'network') {
+        const id = e.Actor.Attributes?.container;
+        if (id) this.registry.invalidate(id);
+        return;
+      }
       if (e.Type !== 'container') return;
       if (e.Action === 'destroy') this.registry.destroy(e.Actor.ID);
       else this.registry.invalidate(e.Actor.ID);

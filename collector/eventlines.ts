@@ -19,6 +19,9 @@ export const REGISTRY_ACTIONS = [
   'create', 'start', 'restart', 'die', 'kill', 'oom', 'stop', 'pause', 'unpause', 'health_status', 'destroy', 'rename', 'update',
 ] as const;
 
+/** Network actions that change a container's addresses; the event names the container in its `container` attribute. */
+export const NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
+
 /** "health_status: healthy" → "health_status"; "exec_start: sh -c ..." → "exec_start". */
 export const actionName = (action: string): string => {
   const i = action.indexOf(':');

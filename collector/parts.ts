@@ -16,7 +16,7 @@ import { IntervalScheduler } from '../common/scheduler.js';
 import { withEngineAliases, type DockerEventStream } from './events.js';
 import type { EngineInfo } from '../common/docker.js';
 import { EventRecorder } from './eventrecorder.js';
-import { REGISTRY_ACTIONS, actionName } from './eventlines.js';
+import { REGISTRY_ACTIONS, NETWORK_ACTIONS, actionName } from './eventlines.js';
 import { loadEventResume, loadLogResume, type EventResume, type LogResume } from './resume.js';
 import { detectCgroup } from './sources/cgroup.js';
 import { ProcessCollector } from './processes/collector.js';
@@ -50,8 +50,9 @@ const enabled = (cfg: Config) => ({
  */
 export function eventFilters(cfg: Config): Record<string, string[]> {
   const on = enabled(cfg);
-  const actions = new Set<string>(REGISTRY_ACTIONS);
-  const types = new Set(['container']);
+  const actions = new Set<string>([...REGISTRY_ACTIONS, ...NETWORK_ACTIONS]);
+  // A container joining or leaving a network changes its addresses: it is re-inspected.
+  const types = new Set(['container', 'network']);
   if (on.events) {
     for (const a of cfg.collector.events.actions) actions.add(actionName(a));
     types.add('image');
@@ -185,7 +186,12 @@ export async function startParts(ctx: PartsContext): Promise<CollectorParts> {
 
   if (on.processes) {
     const plog = log.child({ part: 'processes' });
-    const processes = new ProcessCollector(docker, selectProcessSource(cfg, docker, plog), writer, engine, { max: cfg.collector.processes.max, labelTags, known }, plog);
+    // Polled no more often than the metrics cycle, the running containers come from its registry (which
+    // events keep current): no list call per poll. Polled more often, Docker is asked each time.
+    const running = cfg.collector.processes.interval >= cfg.collector.interval
+      ? () => registry.all().filter((c) => c.state === 'running')
+      : undefined;
+    const processes = new ProcessCollector(docker, selectProcessSource(cfg, docker, plog), writer, engine, { max: cfg.collector.processes.max, labelTags, known, running }, plog);
     parts.processes = processes;
     schedulers.push(new IntervalScheduler(cfg.collector.processes.interval, (t) => processes.poll(t), plog));
   }

@@ -138,8 +138,11 @@ const CollectorSchema = z.strictObject({
   procRoot: z.string().default('/proc'),
   /** container labels copied into tags; keep the list short (series cardinality) */
   labelTags: z.array(z.string().min(1)).default(['com.docker.compose.project', 'com.docker.compose.service']),
-  /** re-inspect every container this often even without an event, to catch what events miss */
-  inspectEvery: duration('5m'),
+  /**
+   * re-inspect every container this often even without an event, to catch what events miss (events name
+   * every change the collector shows, and a full list every listEvery catches state changes they lost)
+   */
+  inspectEvery: duration('1h'),
   /** while the event stream is live, list all containers only this often; events name the rest */
   listEvery: duration('1m'),
   /** docker_container_info (image, IP, ports, labels...) is written on change and at least this often */

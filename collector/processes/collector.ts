@@ -21,6 +21,8 @@ export interface ProcessCollectorOptions {
   labelTags: string[];
   /** what the metrics path already knows of a container (same tags), if anything */
   known?: (id: string) => ContainerMeta | undefined;
+  /** the running containers as the metrics path knows them; absent: Docker is asked each poll */
+  running?: () => ContainerMeta[];
   concurrency?: number;
 }
 
@@ -71,46 +73,51 @@ export class ProcessCollector {
 
   /** One poll stamped `time` (ms). Never throws. */
   async poll(time: number): Promise<ProcessPollResult | undefined> {
-    let running: Docker.ContainerInfo[];
-    try {
-      running = (await this.docker.listContainers({ filters: { status: ['running'] } })).filter((c) => monitored(c.Labels));
-      this.outage.clear('docker', 'Docker reachable again');
-    } catch (e) {
-      this.outage.raise('docker', 'Docker unreachable; process list skipped', { error: (e as Error).message });
-      return undefined;
+    let running: Array<{ id: string; name: string }>;
+    if (this.opts.running) {
+      running = this.opts.running().map((m) => ({ id: m.id, name: m.name }));
+    } else {
+      try {
+        const list = (await this.docker.listContainers({ filters: { status: ['running'] } })).filter((c) => monitored(c.Labels));
+        running = list.map((c) => ({ id: c.Id, name: c.Names?.[0] ?? c.Id }));
+        this.outage.clear('docker', 'Docker reachable again');
+      } catch (e) {
+        this.outage.raise('docker', 'Docker unreachable; process list skipped', { error: (e as Error).message });
+        return undefined;
+      }
     }
     const lines: string[] = [];
     const seen = new Set<string>();
     let processes = 0;
     let goneCount = 0;
     await mapLimit(running, this.opts.concurrency ?? 8, async (c) => {
-      seen.add(c.Id);
+      seen.add(c.id);
       try {
-        const meta = await this.metaOf(c.Id);
+        const meta = await this.metaOf(c.id);
         if (!meta) return;
         const now = Date.now();
         const list = await this.source.list(meta, now);
         if (list === undefined || list === 'unreadable') {
-          if (list === 'unreadable') this.outage.raise(`unreadable:${c.Id}`, 'processes of container not readable', { container: meta.name });
-          this.end(c.Id, time, lines);
+          if (list === 'unreadable') this.outage.raise(`unreadable:${c.id}`, 'processes of container not readable', { container: meta.name });
+          this.end(c.id, time, lines);
           return;
         }
-        let w = this.watched.get(c.Id);
+        let w = this.watched.get(c.id);
         if (!w || w.series.meta !== meta) {
           const series = new ContainerSeries(meta, this.engine, this.opts.labelTags);
           w = { tracker: w?.tracker ?? new ProcessTracker(this.opts.max), series };
-          this.watched.set(c.Id, w);
+          this.watched.set(c.id, w);
         }
         const lastPoll = w.tracker.lastPoll;
         const r = w.tracker.poll(list, now);
         processes += r.count;
-        this.counts.set(c.Id, r.count);
+        this.counts.set(c.id, r.count);
         goneCount += r.gone.length;
         processLines(w.series, r.top, time, lines);
         goneLines(w.series, r.gone, lastPoll || now, time, lines);
       } catch (e) {
         // A container stopping while it is read is normal; anything else is logged once per container.
-        this.outage.raise(`read:${c.Id}`, 'reading the processes of a container failed', { container: c.Names?.[0], error: (e as Error).message });
+        this.outage.raise(`read:${c.id}`, 'reading the processes of a container failed', { container: c.name, error: (e as Error).message });
       }
     });
     for (const id of [...this.watched.keys()]) {

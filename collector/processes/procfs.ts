@@ -9,6 +9,10 @@ export interface ProcStat {
   threads: number;
   /** start time after boot, clock ticks */
   startTicks: number;
+  /** virtual memory size, bytes */
+  vsize: number;
+  /** resident set size, pages */
+  rssPages: number;
 }
 
 /** /proc/<pid>/stat. The command name is in parentheses and may itself hold spaces and parentheses. */
@@ -18,7 +22,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
   if (open < 0 || close < open) return undefined;
   const rest = text.slice(close + 2).trim().split(/\s+/);
   // rest[0] is field 3 (state); field n is rest[n - 3].
-  if (rest.length < 20) return undefined;
+  if (rest.length < 22) return undefined;
   const n = (i: number) => Number(rest[i - 3]);
   return {
     comm: text.slice(open + 1, close),
@@ -27,6 +31,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
     ticks: n(14) + n(15),
     threads: n(20),
     startTicks: n(22),
+    vsize: n(23),
+    rssPages: n(24),
   };
 }
 

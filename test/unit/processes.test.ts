@@ -11,7 +11,7 @@ describe('/proc parsing', () => {
   it('stat with spaces and parentheses in the command name', () => {
     const text = '4570 (my (odd) proc) S 4549 4570 4570 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 123456 2322432 395 18446744073709551615';
     const s = parseProcStat(text)!;
-    expect(s).to.deep.include({ comm: 'my (odd) proc', state: 'S', ppid: 4549, ticks: 300, threads: 3, startTicks: 123456 });
+    expect(s).to.deep.include({ comm: 'my (odd) proc', state: 'S', ppid: 4549, ticks: 300, threads: 3, startTicks: 123456, vsize: 2322432, rssPages: 395 });
   });
 
   it('status: uid, NSpid, VmRSS, VmSize', () => {
