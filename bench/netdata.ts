@@ -5,11 +5,9 @@
  * notifications off, stopped by PID.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PeerProcess, freePort } from '../test/helpers/peers.js';
-import { eventually } from '../test/helpers/services.js';
+import { LoopbackPeer, freePort } from '../test/helpers/peers.js';
 import { processCpuMs, treeCpuMs } from './proc.js';
 
 export function netdataMissing(): string | undefined {
@@ -31,16 +29,10 @@ function chownTree(dir: string, uid: number, gid: number) {
   }
 }
 
-export class NetdataPeer {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'sw-netdata-'));
-  port = 0;
-  private peer: PeerProcess | undefined;
-
+export class NetdataPeer extends LoopbackPeer {
   /** `dockerHost`: where its cgroup-name.sh asks for container names. */
-  constructor(private readonly dockerHost: string) {}
-
-  get pid(): number {
-    return this.peer!.pid;
+  constructor(private readonly dockerHost: string) {
+    super('netdata');
   }
 
   async start(): Promise<void> {
@@ -63,17 +55,9 @@ export class NetdataPeer {
     const uid = Number(execFileSync('id', ['-u', 'netdata']).toString());
     const gid = Number(execFileSync('id', ['-g', 'netdata']).toString());
     chownTree(this.dir, uid, gid);
-    this.peer = new PeerProcess('netdata', 'netdata', ['-D', '-c', d('etc/netdata.conf')], {
+    await this.launch('netdata', ['-D', '-c', d('etc/netdata.conf')], '/api/v1/info', {
       ...process.env, DOCKER_HOST: this.dockerHost, DO_NOT_TRACK: '1', DISABLE_TELEMETRY: '1',
     });
-    await eventually(async () => {
-      if (!this.peer!.running) throw new Error(`netdata exited: ${this.peer!.output.slice(-2000)}`);
-      try {
-        return (await fetch(`http://127.0.0.1:${this.port}/api/v1/info`, { signal: AbortSignal.timeout(2000) })).ok;
-      } catch {
-        return false;
-      }
-    }, 60_000, 500);
   }
 
   /** Distinct containers (cgroups) Netdata draws charts for now. */
@@ -84,11 +68,10 @@ export class NetdataPeer {
 
   /** CPU of the daemon alone and of its whole process tree (plugins, helper scripts), ms. */
   cpu(): { daemon: number; tree: number } {
-    return { daemon: processCpuMs(this.pid), tree: treeCpuMs(this.pid) };
+    return { daemon: processCpuMs(this.pid!), tree: treeCpuMs(this.pid!) };
   }
 
-  async stop(): Promise<void> {
-    await this.peer?.stop(30_000);
-    rmSync(this.dir, { recursive: true, force: true });
+  override async stop(): Promise<void> {
+    await super.stop(30_000);
   }
 }

@@ -71,6 +71,35 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
+/** A peer on 127.0.0.1 with a temporary directory of its own: started, awaited on an HTTP path, stopped by PID. */
+export class LoopbackPeer {
+  readonly dir: string;
+  port = 0;
+  protected peer: PeerProcess | undefined;
+
+  constructor(readonly name: string) {
+    this.dir = mkdtempSync(path.join(tmpdir(), `sw-${name}-`));
+  }
+
+  get pid(): number | undefined {
+    return this.peer?.pid;
+  }
+
+  /** Starts the program and waits until `readyPath` answers 2xx on this.port. */
+  protected async launch(command: string, args: string[], readyPath: string, env?: NodeJS.ProcessEnv): Promise<void> {
+    this.peer = new PeerProcess(this.name, command, args, env);
+    await eventually(async () => {
+      if (!this.peer!.running) throw new Error(`${this.name} exited: ${this.peer!.output.slice(-2000)}`);
+      return httpOk(`http://127.0.0.1:${this.port}${readyPath}`);
+    }, 60_000, 200);
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await this.peer?.stop(graceMs);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 export interface PrometheusOptions {
   /** scrape and evaluation interval; undefined: Prometheus' defaults (1m) */
   interval?: string;
@@ -83,19 +112,13 @@ export interface PrometheusOptions {
 }
 
 /** Debian's prometheus: `prometheus --config.file --storage.tsdb.path --web.listen-address 127.0.0.1:P`. */
-export class PrometheusPeer {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'sw-prometheus-'));
-  port = 0;
-  private peer: PeerProcess | undefined;
-
-  constructor(private readonly o: PrometheusOptions) {}
+export class PrometheusPeer extends LoopbackPeer {
+  constructor(private readonly o: PrometheusOptions) {
+    super('prometheus');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.peer?.pid;
   }
 
   async start(): Promise<void> {
@@ -112,19 +135,11 @@ export class PrometheusPeer {
     if (this.o.alertmanager) config.alerting = { alertmanagers: [{ static_configs: [{ targets: [this.o.alertmanager] }] }] };
     writeFileSync(path.join(this.dir, 'prometheus.yml'), stringify(config));
     this.port = await freePort();
-    this.peer = new PeerProcess('prometheus', 'prometheus', [
+    await this.launch('prometheus', [
       `--config.file=${path.join(this.dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(this.dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${this.port}`,
-    ]);
-    await this.ready();
-  }
-
-  private async ready() {
-    await eventually(async () => {
-      if (!this.peer!.running) throw new Error(`prometheus exited: ${this.peer!.output.slice(-2000)}`);
-      return httpOk(`${this.url}/-/ready`);
-    }, 60_000, 200);
+    ], '/-/ready');
   }
 
   /** An instant query; the result vector. */
@@ -133,11 +148,6 @@ export class PrometheusPeer {
     const body = (await r.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
     if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
     return body.data.result;
-  }
-
-  async stop(): Promise<void> {
-    await this.peer?.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -151,19 +161,13 @@ export interface AlertmanagerOptions {
 }
 
 /** Debian's prometheus-alertmanager with gossip off (`--cluster.listen-address=`). */
-export class AlertmanagerPeer {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'sw-alertmanager-'));
-  port = 0;
-  private peer: PeerProcess | undefined;
-
-  constructor(private readonly o: AlertmanagerOptions) {}
+export class AlertmanagerPeer extends LoopbackPeer {
+  constructor(private readonly o: AlertmanagerOptions) {
+    super('alertmanager');
+  }
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.peer?.pid;
   }
 
   async start(): Promise<void> {
@@ -179,21 +183,12 @@ export class AlertmanagerPeer {
       receivers: [{ name: 'mail', email_configs: [email] }],
     }));
     this.port = await freePort();
-    this.peer = new PeerProcess('alertmanager', 'prometheus-alertmanager', [
+    await this.launch('prometheus-alertmanager', [
       `--config.file=${path.join(this.dir, 'alertmanager.yml')}`,
       `--storage.path=${path.join(this.dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${this.port}`,
       '--cluster.listen-address=',
-    ]);
-    await eventually(async () => {
-      if (!this.peer!.running) throw new Error(`alertmanager exited: ${this.peer!.output.slice(-2000)}`);
-      return httpOk(`http://${this.address}/-/ready`);
-    }, 60_000, 200);
-  }
-
-  async stop(): Promise<void> {
-    await this.peer?.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    ], '/-/ready');
   }
 }
 
