@@ -128,4 +128,18 @@ describe('collector metrics path (real dockerd and influxd)', function () {
     const gone = await q.rows(`SELECT last("exitcode") AS e FROM "${MEASUREMENT.status}" WHERE "container_name" = '${n('exits')}' AND "container_status" = 'removed'`);
     expect(gone).to.have.length(1);
   });
+
+  it('shows a network a container joins without waiting for the periodic re-inspect', async () => {
+    const extra = await d.createNetwork({ Name: n('extra'), Driver: 'bridge', Labels: { 'shipwatch.test': run } });
+    await extra.connect({ Container: n('idle') });
+    const networks = async () => {
+      await c.writer.flush();
+      const info = await q.rows(`SELECT last("networks") AS v FROM "${MEASUREMENT.info}" WHERE "container_name" = '${n('idle')}'`);
+      return String(info[0]?.v);
+    };
+    // A few 1 s cycles at most: the connect event names the container (collector.inspectEvery is 1 h).
+    await cycleAfter(Date.now());
+    for (let i = 0; i < 5 && !(await networks()).includes(n('extra')); i++) await nextCycle();
+    expect(await networks()).to.contain(n('extra'));
+  });
 });
