@@ -34,7 +34,7 @@ describe('alerter: first alert at once, the rest batched', function () {
       'redis.prefix': `{${run}}`,
       'alerter.api.enabled': false,
       'alerter.smtp': { host: '127.0.0.1', port: smtp.port, timeout: '5s' },
-      'alerter.delivery': { backoff: '300ms', snapshotWait: '0s' },
+      'alerter.delivery': { backoff: '300ms' },
       'alerter.receivers': [{ name: 'mail', email: { to: ['oncall@example.test'] } }],
       // Defaults but shorter: groupBy [rule, host], immediate.
       'alerter.route': { receiver: 'mail', groupWait: '4s', groupInterval: '8s' },
