@@ -46,7 +46,7 @@ const log = createLogger('bench', 'silent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const note = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * p) - 1)] : NaN);
-const secs = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
+const secs = (ms: number) => (!Number.isFinite(ms) ? 'n/a' : ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 interface Crash {
   victim: string;
