@@ -19,6 +19,7 @@ import type { TcpSummary } from './network/collector.js';
 import type { Posture } from './posture/checks.js';
 import type { ContainerSettings } from '../common/container-settings.js';
 import { monitored } from './settings.js';
+import type { EngineInfo } from '../common/docker.js';
 
 /** What the collector's other parts know of a container, carried in its sample. */
 export interface SampleExtras {
@@ -30,7 +31,6 @@ export interface SampleExtras {
   /** from its shipwatch.* labels */
   settings?: ContainerSettings;
 }
-import type { EngineInfo } from '../common/docker.js';
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
