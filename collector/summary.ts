@@ -22,6 +22,7 @@ export function collectorSummary(cfg: Config, f: CollectorFacts): Summary {
     network: on && c.network.enabled,
     posture: on && c.posture.enabled,
     faultCapture: on && c.capture.enabled,
+    prometheus: on && c.prometheus.enabled,
   };
   const warnings: string[] = [];
   if (!on && !c.logs.enabled) warnings.push('collector.enabled and collector.logs.enabled are both false: this collector writes nothing');
@@ -30,7 +31,8 @@ export function collectorSummary(cfg: Config, f: CollectorFacts): Summary {
     `host ${f.host} (${dockerTarget(cfg, f.serverVersion)})`,
     on ? `watching ${f.containers.all} containers (${f.containers.running} running) every ${durationText(c.interval)}, stats from ${f.statsFrom}` : 'container monitoring off',
     `events ${onOff(parts.events)}, processes ${onOff(parts.processes)}, disk ${onOff(parts.disk)}, images ${onOff(parts.images)}, ` +
-      `network ${onOff(parts.network)}, posture ${onOff(parts.posture)}, logs ${onOff(parts.logs)}, logs and inspect captured at faults ${onOff(parts.faultCapture)}`,
+      `network ${onOff(parts.network)}, posture ${onOff(parts.posture)}, logs ${onOff(parts.logs)}, logs and inspect captured at faults ${onOff(parts.faultCapture)}, ` +
+      (parts.prometheus ? `Prometheus exposition on http://${c.prometheus.host}:${c.prometheus.port}/metrics` : 'Prometheus exposition off'),
     `points to ${influxTarget(cfg)}`,
     cfg.queue.enabled ? `samples and events to the processor queue on ${redisTarget(cfg)} (${cfg.queue.shards} shards)` : 'processor queue off',
   ], {

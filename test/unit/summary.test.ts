@@ -14,7 +14,7 @@ describe('start-up summaries', () => {
     expect(s.msg).to.equal(
       'collector ready: host web-1 (Docker 20.10.24 at unix:///var/run/docker.sock); ' +
       'watching 12 containers (9 running) every 30s, stats from cgroup files; ' +
-      'events on, processes on, disk on, images on, network off, posture on, logs off, logs and inspect captured at faults on; ' +
+      'events on, processes on, disk on, images on, network off, posture on, logs off, logs and inspect captured at faults on, Prometheus exposition off; ' +
       'points to InfluxDB http://influx:8086 bucket/database metrics, API v2; ' +
       'samples and events to the processor queue on Redis redis://redis:6379/0 (8 shards)',
     );
