@@ -97,7 +97,7 @@ function payload(h: number, time: number): ContainerSample[] {
     s.w += 8192;
     s.mem += (rand() - 0.5) * 1e6;
     out.push({
-      id: `h${h}c${c}`.padEnd(64, '0'), name: `c${c}`, image: 'app:1', state: 'running', startedAt: started,
+      id: `h${h}-c${c}-`.padEnd(64, '0'), name: `c${c}`, image: 'app:1', state: 'running', startedAt: started,
       exitCode: 0, oomKilled: false, restartCount: 0, pid: 100 + c, health: null,
       cpu: { percent: 5 + rand() * 20 }, mem: { usage: s.mem, limit: 1e9, percent: null },
       net: { rx: Math.round(s.rx), tx: Math.round(s.tx) }, blkio: { read: s.r, write: s.w }, pids: { current: 5, limit: null },

@@ -320,11 +320,9 @@ export type PostureSeverity = (typeof POSTURE_SEVERITIES)[number];
 // Processor output (Shipwatch's own measurements; docs/schema.md "Processor").
 
 export const PROCESSOR_MEASUREMENT = {
-  /** rolled average, min, max and delta of one container metric */
+  /** mean, min, max, count and delta of each container metric per averaging window, kept long (rollup retention) */
   rollup: 'shipwatch_rollup',
-  /** one rolled average per averaging window, kept long (rollup retention) so long ranges stay fast */
-  rollupHistory: 'shipwatch_rollup_history',
-  /** dynamic-threshold band and verdict of one container metric */
+  /** dynamic-threshold band and verdict of a container's metrics, when they moved */
   threshold: 'shipwatch_threshold',
   /** trend of a metric that has a limit, and when it will reach it */
   prediction: 'shipwatch_prediction',
@@ -359,26 +357,28 @@ export const PROCESSOR_METRICS = {
   fsUsage: 'fs_usage',
 } as const;
 
+/**
+ * shipwatch_rollup and shipwatch_threshold hold every metric of a container
+ * on one line, a field per metric and statistic named `<metric>_<stat>`
+ * (`cpu_percent_mean`), as Telegraf's basicstats aggregator names its fields.
+ */
+export const metricField = (metric: string, stat: string) => `${metric}_${stat}`;
+
+/** Statistics of shipwatch_rollup, per metric (`<metric>_<stat>`), over the window's samples. */
 export const ROLLUP_FIELDS = {
-  /** the sample's own value */
-  value: 'value',
-  /** mean of the samples in processor.averageWindow */
-  avg: 'avg',
+  mean: 'mean',
   min: 'min',
   max: 'max',
-  count: 'count',
-  /** avg now minus avg processor.deltaWindow ago */
-  delta: 'delta',
 } as const;
 
-/** The sample's value is in shipwatch_rollup (same tags and time). */
+/** Statistics of shipwatch_threshold, per metric (`<metric>_<stat>`). */
 export const THRESHOLD_FIELDS = {
   baseline: 'baseline',
   lower: 'lower',
   upper: 'upper',
-  /** distance beyond the band in robust scale units; 0 inside */
+  /** distance beyond the band in robust scale units; written only outside the band */
   score: 'score',
-  /** true on the sample where an anomaly was raised */
+  /** true on the sample where an anomaly was raised; written only then */
   anomaly: 'anomaly',
 } as const;
 

@@ -10,15 +10,17 @@ import { DynamicThreshold, type ThresholdOptions, type ThresholdResult } from '.
 import { newContainerState, type HostState, type ContainerState } from './state.js';
 import { metricValues, currentCounters, limitOf, gauge } from './metrics.js';
 import { addSample, newMetricState } from './rollup.js';
+import { addToWindow, summarize, windowPhase, type ClosedWindow } from './window.js';
 import { addTrendSample, fitTrend, type TrendOptions } from './predict.js';
 import { AlertBook, type Condition, type Transition } from './alerts.js';
 import { applyEvent, confirmDeaths, clearRecovered, trackRestarts, trackLogErrors, noteOom } from './faults.js';
 import { staticConditions, deathConditions, sampleFaultConditions, logConditions, tcpConditions, postureConditions, type SampleEval } from './rules.js';
 import { updateTcp } from './tcp.js';
 import { DetectorChoice, labelThresholdRules } from './settings.js';
-import { rollupLine, thresholdLine, predictionLine, alertLine } from './lines.js';
+import { rollupLines, thresholdLine, predictionLine, alertLine } from './lines.js';
+import { bandPoint, trendPoint, reachesSoon } from './cadence.js';
 import { snapshotIdFor } from '../common/snapshot.js';
-import { PROCESSOR_METRICS, PROCESSOR_MEASUREMENT } from '../common/schema.js';
+import { PROCESSOR_METRICS } from '../common/schema.js';
 
 export type ProcessorConfig = Config['processor'];
 
@@ -153,6 +155,7 @@ export class HostEngine {
     for (const [id, c] of Object.entries(s.c)) {
       if (present.has(id)) continue;
       this.resolveAll(s, out, c, t, 'container removed');
+      out.lines.push(...this.lastWindows(s.host, c));
       delete s.c[id];
     }
     s.t = t;
@@ -201,20 +204,20 @@ export class HostEngine {
     const ev: SampleEval = { rollups: {}, thresholds: {}, trends: {} };
     const values = metricValues(x, t, c.ctr, cfg.maxGap);
     c.ctr = currentCounters(x, t);
+    // What is written (docs/processor.md): a rollup per closed averaging window, a band when it moved,
+    // a trend when its verdict changed and once per window; each container's metrics on one line.
+    const phase = windowPhase(s.host, c.name, cfg.averageWindow);
+    const closed: Array<[string, ClosedWindow]> = [];
+    const bands: Array<[string, ThresholdResult]> = [];
     for (const metric in values) {
       const value = values[metric]!;
       let m = c.m[metric];
       if (!m) m = c.m[metric] = newMetricState();
-      const r = addSample(m, t, value, cfg);
-      ev.rollups[metric] = r;
-      out.lines.push(rollupLine(s.host, c.name, metric, r, t));
-      // The first sample of each averaging window also goes to the long-kept history, stamped with the
-      // window's start: a year is ~105k points per series there instead of ~1M per-sample ones.
-      const w = Math.floor(t / cfg.averageWindow);
-      if (m.hw !== w) {
-        m.hw = w;
-        out.lines.push(rollupLine(s.host, c.name, metric, r, w * cfg.averageWindow, PROCESSOR_MEASUREMENT.rollupHistory));
-      }
+      ev.rollups[metric] = addSample(m, t, value, cfg);
+      const win = addToWindow(m.tw, t, value, cfg.averageWindow, phase);
+      m.tw = win.open;
+      if (win.closed) closed.push([metric, win.closed]);
+      const newWindow = !!win.closed;
       const detector = this.detectors.optionsFor(c.settings, metric);
       if (detector) {
         const det = new DynamicThreshold(detector, m.th);
@@ -222,7 +225,11 @@ export class HostEngine {
         m.th = det.toJSON();
         m.an = res.anomaly || (!!m.an && res.outside);
         ev.thresholds[metric] = res;
-        out.lines.push(thresholdLine(s.host, c.name, metric, res, t));
+        const band = bandPoint(m.tb, res, newWindow);
+        if (band) {
+          m.tb = band;
+          bands.push([metric, res]);
+        }
       }
       const limit = cfg.prediction.enabled && LIMITED.includes(metric as never) ? limitOf(metric, x) : undefined;
       if (limit !== undefined) {
@@ -235,15 +242,32 @@ export class HostEngine {
         const tr = fitTrend(pl, t, limit, cfg.prediction.horizon, this.trendOpts);
         if (tr) {
           ev.trends[metric] = { trend: tr, limit };
-          out.lines.push(predictionLine(s.host, c.name, metric, value, limit, tr, t));
+          const soon = reachesSoon(tr, cfg.prediction.horizon);
+          if (trendPoint(m.ps, soon, newWindow)) {
+            m.ps = soon;
+            out.lines.push(predictionLine(s.host, c.name, metric, value, limit, tr, t));
+          }
         }
       } else if (m.p) {
         delete m.p;
+        delete m.ps;
       }
     }
+    out.lines.push(...rollupLines(s.host, c.name, closed));
+    if (bands.length) out.lines.push(thresholdLine(s.host, c.name, bands, t));
     // A metric not measured now (stopped container) ends its anomaly.
     for (const metric in c.m) if (!(metric in values) && c.m[metric].an) c.m[metric].an = false;
     return ev;
+  }
+
+  /** The windows still open of a container that went away: partial, but all there is. */
+  private lastWindows(host: string, c: ContainerState): string[] {
+    const open: Array<[string, ClosedWindow]> = [];
+    for (const metric in c.m) {
+      const w = c.m[metric].tw;
+      if (w) open.push([metric, summarize(w)]);
+    }
+    return rollupLines(host, c.name, open);
   }
 
   applyEvent(s: HostState, e: EventPayload): Applied {

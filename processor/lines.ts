@@ -1,38 +1,51 @@
 /** Line protocol of the processor's measurements (pure; names from common/schema.ts). */
 import type { SnapshotBody } from '../common/snapshot.js';
-import { seriesKey, line, int } from '../common/lineprotocol.js';
+import { seriesKey, line, int, type FieldValue } from '../common/lineprotocol.js';
 import {
   PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, TAG, ROLLUP_FIELDS as RF, THRESHOLD_FIELDS as TF,
-  PREDICTION_FIELDS as PF, ALERT_FIELDS as AF, SNAPSHOT_FIELDS as SF,
+  PREDICTION_FIELDS as PF, ALERT_FIELDS as AF, SNAPSHOT_FIELDS as SF, metricField,
 } from '../common/schema.js';
 import type { ThresholdResult } from './thresholds/index.js';
-import type { Rollup } from './rollup.js';
+import type { ClosedWindow } from './window.js';
 import type { Trend } from './predict.js';
 import type { Transition } from './alerts.js';
 
 const metricKey = (measurement: string, host: string, container: string, metric: string) =>
   seriesKey(measurement, { [TAG.engineHost]: host, [TAG.containerName]: container, [PT.metric]: metric });
 
-/** A rollup point: per sample into `shipwatch_rollup`, per averaging window into `shipwatch_rollup_history`. */
-export function rollupLine(host: string, container: string, metric: string, r: Rollup, t: number, measurement: string = PM.rollup): string {
-  return line(metricKey(measurement, host, container, metric), {
-    [RF.value]: r.value,
-    [RF.avg]: r.avg,
-    [RF.min]: r.min,
-    [RF.max]: r.max,
-    [RF.count]: int(r.count),
-    [RF.delta]: r.delta,
-  }, t);
+const containerKey = (measurement: string, host: string, container: string) =>
+  seriesKey(measurement, { [TAG.engineHost]: host, [TAG.containerName]: container });
+
+/** Rollup points of closed windows: one line per window start, each metric's figures as its fields. */
+export function rollupLines(host: string, container: string, windows: Array<[string, ClosedWindow]>): string[] {
+  if (!windows.length) return [];
+  const byStart = new Map<number, Record<string, FieldValue>>();
+  for (const [metric, w] of windows) {
+    let f = byStart.get(w.start);
+    if (!f) byStart.set(w.start, (f = {}));
+    f[metricField(metric, RF.mean)] = w.mean;
+    f[metricField(metric, RF.min)] = w.min;
+    f[metricField(metric, RF.max)] = w.max;
+  }
+  const key = containerKey(PM.rollup, host, container);
+  return [...byStart].map(([start, f]) => line(key, f, start));
 }
 
-export function thresholdLine(host: string, container: string, metric: string, r: ThresholdResult, t: number): string {
-  return line(metricKey(PM.threshold, host, container, metric), {
-    [TF.baseline]: r.baseline,
-    [TF.lower]: r.lower,
-    [TF.upper]: r.upper,
-    [TF.score]: r.score,
-    [TF.anomaly]: r.anomaly,
-  }, t);
+/**
+ * The bands of a container's metrics at t, one line. Score and anomaly are
+ * written only outside the band (absent: 0 and false): InfluxDB's cost is per
+ * field value.
+ */
+export function thresholdLine(host: string, container: string, bands: Array<[string, ThresholdResult]>, t: number): string {
+  const f: Record<string, FieldValue> = {};
+  for (const [metric, r] of bands) {
+    f[metricField(metric, TF.baseline)] = r.baseline;
+    f[metricField(metric, TF.lower)] = r.lower;
+    f[metricField(metric, TF.upper)] = r.upper;
+    if (r.score > 0) f[metricField(metric, TF.score)] = r.score;
+    if (r.anomaly) f[metricField(metric, TF.anomaly)] = true;
+  }
+  return line(containerKey(PM.threshold, host, container), f, t);
 }
 
 export function predictionLine(host: string, container: string, metric: string, value: number, limit: number, tr: Trend, t: number): string {

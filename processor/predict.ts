@@ -42,8 +42,9 @@ export function addTrendSample(p: number[], t: number, v: number, o: TrendOption
   if (i > 0) p.splice(0, i);
 }
 
-function median(a: number[]): number {
-  a.sort((x, y) => x - y);
+/** Sorts `a` in place (a typed array sorts numerically, without a comparator call per pair). */
+function median(a: Float64Array): number {
+  a.sort();
   const m = a.length >> 1;
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
@@ -54,17 +55,18 @@ export function fitTrend(p: number[], now: number, limit: number, horizonMs: num
   let samples = 0;
   for (let i = 2; i < p.length; i += 3) samples += p[i];
   if (k < 3 || samples < o.minSamples) return undefined;
-  const slopes: number[] = [];
+  const pairs = new Float64Array((k * (k - 1)) / 2);
+  let n = 0;
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
       const dt = p[j * 3] - p[i * 3];
-      if (dt > 0) slopes.push((p[j * 3 + 1] - p[i * 3 + 1]) / dt);
+      if (dt > 0) pairs[n++] = (p[j * 3 + 1] - p[i * 3 + 1]) / dt;
     }
   }
-  if (slopes.length === 0) return undefined;
-  const perMs = median(slopes);
-  const intercepts: number[] = [];
-  for (let i = 0; i < k; i++) intercepts.push(p[i * 3 + 1] - perMs * (p[i * 3] - now));
+  if (n === 0) return undefined;
+  const perMs = median(pairs.subarray(0, n));
+  const intercepts = new Float64Array(k);
+  for (let i = 0; i < k; i++) intercepts[i] = p[i * 3 + 1] - perMs * (p[i * 3] - now);
   const fitted = median(intercepts);
   const slope = perMs * 1000;
   let eta: number | undefined;

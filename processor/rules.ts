@@ -68,11 +68,12 @@ function base(c: ContainerState) {
 
 /**
  * Conditions that are false are only needed where an alert may be pending or
- * firing (`known`: the container has one): skipping the rest keeps the
- * per-sample cost low.
+ * firing (`known`: the container has one). The rest are not even built: a
+ * condition is an object and closures, made for every container and rule on
+ * every sample, and building them was most of a job's CPU.
  */
-function push(out: Condition[], known: boolean, c: Condition): void {
-  if (c.active || known) out.push(c);
+function push(out: Condition[], known: boolean, active: boolean, build: () => Condition): void {
+  if (active || known) out.push(build());
 }
 
 /** Static threshold rules: absent values (a stopped container) count as false. */
@@ -83,7 +84,7 @@ export function staticConditions(c: ContainerState, ev: SampleEval, rules: Stati
     const ru = ev.rollups[r.metric];
     const v = ru ? ru[r.aggregate] : undefined;
     const active = v !== undefined && Number.isFinite(v) && compare(r.op, v, r.value);
-    push(out, known, {
+    push(out, known, active, () => ({
       ...base(c),
       labels: Object.keys(r.labels).length ? { ...c.labels, ...r.labels } : c.labels,
       rule: r.name,
@@ -92,7 +93,7 @@ export function staticConditions(c: ContainerState, ev: SampleEval, rules: Stati
       summary: () => `${r.metric}${r.aggregate === 'value' ? '' : ` ${r.aggregate}`} ${v === undefined ? 'n/a' : fmt(v)} ${r.op} ${r.value}`,
       value: v ?? null,
       forMs: r.for,
-    });
+    }));
   }
   return out;
 }
@@ -102,10 +103,11 @@ export function deathConditions(c: ContainerState, f: Faults, known = true): Con
   const out: Condition[] = [];
   if (f.died.enabled) {
     const d = c.died;
-    push(out, known, {
+    const active = !!d;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.died,
-      active: !!d,
+      active,
       severity: f.died.severity,
       summary: () => d
         ? d.signal
@@ -116,20 +118,21 @@ export function deathConditions(c: ContainerState, f: Faults, known = true): Con
       forMs: 0,
       since: d?.t,
       resolvedAt: c.info.startedAt || undefined,
-    });
+    }));
   }
   if (f.oom.enabled) {
-    push(out, known, {
+    const active = !!c.oom?.active;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.oom,
-      active: !!c.oom?.active,
+      active,
       severity: f.oom.severity,
       summary: () => c.oom?.active ? `${c.name} was killed for running out of memory` : `${c.name} runs again after its OOM kill`,
       value: c.info.memLimit,
       forMs: 0,
       since: c.oom?.t,
       resolvedAt: c.oom ? Math.max(c.oom.t, c.info.startedAt) : undefined,
-    });
+    }));
   }
   return out;
 }
@@ -139,43 +142,46 @@ export function sampleFaultConditions(c: ContainerState, ev: SampleEval, f: Faul
   const out: Condition[] = [];
   if (f.restartLoop.enabled) {
     const n = c.rs.length;
-    push(out, known, {
+    const active = n >= f.restartLoop.count;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.restartLoop,
-      active: n >= f.restartLoop.count,
+      active,
       severity: f.restartLoop.severity,
       summary: () => `${c.name} restarted ${n} times in ${fmtDuration(f.restartLoop.window / 1000)}`,
       value: n,
       forMs: 0,
-    });
+    }));
   }
   if (f.unhealthy.enabled) {
     const h = c.info.health;
-    push(out, known, {
+    const active = h?.status === 'unhealthy' && c.state === 'running';
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.unhealthy,
-      active: h?.status === 'unhealthy' && c.state === 'running',
+      active,
       severity: f.unhealthy.severity,
       summary: () => `${c.name} health is ${h?.status ?? 'unknown'}${h?.failingStreak ? ` (${h.failingStreak} failed probes in a row)` : ''}`,
       value: h?.failingStreak ?? null,
       forMs: f.unhealthy.for,
-    });
+    }));
   }
   if (f.anomaly.enabled) {
     for (const [metric, m] of Object.entries(c.m)) {
       const r = ev.thresholds[metric];
       if (!r && !m.an) continue;
-      push(out, known, {
+      const active = !!m.an;
+      push(out, known, active, () => ({
         ...base(c),
         rule: `${RULE.anomaly}.${metric}`,
-        active: !!m.an,
+        active,
         severity: f.anomaly.severity,
         summary: () => r
           ? `${metric} ${fmt(ev.rollups[metric]?.value ?? NaN)} outside its usual band ${fmt(r.lower)}..${fmt(r.upper)} (score ${fmt(r.score)})`
           : `${metric} no longer measured`,
         value: ev.rollups[metric]?.value ?? null,
         forMs: 0,
-      });
+      }));
     }
   }
   if (f.exhaustion.enabled) {
@@ -183,17 +189,18 @@ export function sampleFaultConditions(c: ContainerState, ev: SampleEval, f: Faul
       if (!m.p) continue;
       const tr = ev.trends[metric];
       const eta = tr?.trend.eta;
-      push(out, known, {
+      const active = eta !== undefined && eta * 1000 <= horizonMs;
+      push(out, known, active, () => ({
         ...base(c),
         rule: `${RULE.exhaustion}.${metric}`,
-        active: eta !== undefined && eta * 1000 <= horizonMs,
+        active,
         severity: f.exhaustion.severity,
         summary: () => tr && eta !== undefined
           ? `${metric} will reach its limit ${fmt(tr.limit)} in about ${fmtDuration(eta)} at the current trend`
           : `${metric} is not on course to its limit`,
         value: eta ?? null,
         forMs: 0,
-      });
+      }));
     }
   }
   return out;
@@ -221,42 +228,45 @@ export function tcpConditions(c: ContainerState, f: Faults, known = true): Condi
   if (!t && !known) return out;
   if (f.closeWait.enabled) {
     const n = t?.closeWait ?? null;
-    push(out, known, {
+    const active = n !== null && n >= f.closeWait.min;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.tcpCloseWait,
-      active: n !== null && n >= f.closeWait.min,
+      active,
       severity: f.closeWait.severity,
       summary: () => `${c.name} holds ${n ?? 'no'} connections in CLOSE_WAIT: its peers closed them and it did not`,
       value: n,
       forMs: f.closeWait.for,
-    });
+    }));
   }
   if (f.timeWait.enabled) {
     const n = t?.timeWait ?? null;
     const range = t?.portRange ?? null;
-    push(out, known, {
+    const active = n !== null && range !== null && range > 0 && n >= f.timeWait.ratio * range;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.tcpTimeWait,
-      active: n !== null && range !== null && range > 0 && n >= f.timeWait.ratio * range,
+      active,
       severity: f.timeWait.severity,
       summary: () => `${c.name} has ${n ?? 'no'} sockets in TIME_WAIT against ${range ?? '?'} ephemeral ports: new outbound connections may fail`,
       value: n,
       forMs: f.timeWait.for,
-    });
+    }));
   }
   if (f.synRecv.enabled) {
     const n = t?.synRecv ?? null;
-    push(out, known, {
+    const active = !!t?.an;
+    push(out, known, active, () => ({
       ...base(c),
       rule: RULE.tcpSynRecv,
-      active: !!t?.an,
+      active,
       severity: f.synRecv.severity,
       summary: () => t?.an
         ? `${c.name} has ${n} half-open connections (SYN_RECV), above its usual ${fmt(t.upper ?? 0)}`
         : `${c.name} half-open connections back to usual (${n ?? 'n/a'})`,
       value: n,
       forMs: 0,
-    });
+    }));
   }
   return out;
 }
@@ -266,16 +276,17 @@ export function postureConditions(c: ContainerState, f: Faults, known = true): C
   if (!f.posture.enabled) return [];
   const critical = c.posture?.critical ?? [];
   const out: Condition[] = [];
-  push(out, known, {
+  const active = c.state === 'running' && critical.length > 0;
+  push(out, known, active, () => ({
     ...base(c),
     rule: RULE.postureCritical,
-    active: c.state === 'running' && critical.length > 0,
+    active,
     severity: f.posture.severity,
     summary: () => critical.length
       ? `${c.name} runs with critical security findings: ${critical.join(', ')} (CIS Docker Benchmark, docker-bench-security numbering)`
       : `${c.name} has no critical security finding now`,
     value: c.posture?.score ?? null,
     forMs: 0,
-  });
+  }));
   return out;
 }

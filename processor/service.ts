@@ -39,7 +39,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
   const rollupRp = cfg.influx.rollupRetentionPolicy !== cfg.influx.retentionPolicy ? cfg.influx.rollupRetentionPolicy : '';
   const rollupWriter = rollupRp ? new InfluxWriter({ ...cfg.influx, retentionPolicy: rollupRp }, log.child({ part: 'influx-rollup' })) : undefined;
   const out: LineSink = rollupWriter
-    ? new MeasurementRouter(writer, [PROCESSOR_MEASUREMENT.rollupHistory], retention.then((r) => (r.rollupReady ? rollupWriter : writer)))
+    ? new MeasurementRouter(writer, [PROCESSOR_MEASUREMENT.rollup], retention.then((r) => (r.rollupReady ? rollupWriter : writer)))
     : writer;
   // Take jobs once retention is set up, or after a while without InfluxDB (rollups then wait in the router).
   await Promise.race([retention, new Promise((r) => setTimeout(r, cfg.influx.timeout).unref())]);

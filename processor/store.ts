@@ -1,5 +1,5 @@
 /**
- * Host state in Redis: one JSON document per host, under the host's shard
+ * Host state in Redis: one document per host (processor/state.ts), under the host's shard
  * hash tag (same slot as its queue). A job takes the host's lock and reads the
  * state in one round trip, and commits the new state and releases the lock in
  * one script that first checks it still holds the lock: a worker that stalled
@@ -23,12 +23,12 @@ return 0`;
 export interface Locked {
   /** false: another job of this host holds the lock */
   locked: boolean;
-  raw: string | null;
+  raw: Buffer | null;
   token: string;
 }
 
 type ScriptClient = RedisClient & {
-  swCommit(stateKey: string, lockKey: string, token: string, state: string, ttl: number): Promise<number>;
+  swCommit(stateKey: string, lockKey: string, token: string, state: Buffer, ttl: number): Promise<number>;
   swRelease(lockKey: string, token: string): Promise<number>;
 };
 
@@ -58,15 +58,15 @@ export class StateStore {
     const res = await this.redis
       .pipeline()
       .set(this.lockKey(shard, host), token, 'PX', this.opts.lockTtl, 'NX')
-      .get(this.stateKey(shard, host))
+      .getBuffer(this.stateKey(shard, host))
       .exec();
     if (!res) throw new Error('Redis pipeline returned nothing');
     for (const [err] of res) if (err) throw err;
-    return { locked: res[0][1] === 'OK', raw: res[1][1] as string | null, token };
+    return { locked: res[0][1] === 'OK', raw: res[1][1] as Buffer | null, token };
   }
 
   /** Writes the state and releases the lock; false when the lock was lost (nothing written). */
-  async commit(shard: number, host: string, token: string, state: string): Promise<boolean> {
+  async commit(shard: number, host: string, token: string, state: Buffer): Promise<boolean> {
     const ok = await this.redis.swCommit(this.stateKey(shard, host), this.lockKey(shard, host), token, state, this.opts.stateTtl);
     return ok === 1;
   }
@@ -101,7 +101,7 @@ export class StateStore {
   }
 
   /** The stored state document of a host (for tools and tests). */
-  async read(shard: number, host: string): Promise<string | null> {
-    return this.redis.get(this.stateKey(shard, host));
+  async read(shard: number, host: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(this.stateKey(shard, host));
   }
 }

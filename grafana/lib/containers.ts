@@ -1,7 +1,7 @@
 /** Variables and container-metric queries shared by the dashboards. */
 import {
   MEASUREMENT as M, TAG, TAG_VALUE, CPU_FIELDS, MEM_FIELDS, BLKIO_FIELDS, PIDS_FIELDS, INFO_FIELDS, STATUS_FIELDS,
-  PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, PROCESSOR_METRICS as PMET, ROLLUP_FIELDS, THRESHOLD_FIELDS,
+  PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS as PMET, ROLLUP_FIELDS, THRESHOLD_FIELDS, metricField,
 } from '../../common/schema.js';
 import { target, queryVar, timeseries, barchart, organize, asTime } from './build.js';
 import { ident, literal, matchVar, eq, and, TIME_FILTER, INTERVAL, inRollupRp, ROLLUP_RP_VAR, ROLLUP_RP, DEFAULT_RP, atRangeEnd, WINDOW } from './influxql.js';
@@ -153,20 +153,20 @@ export const METRICS: Record<string, Metric> = {
   },
 };
 
-const metricFilter = (metric: string) => and(hostFilter, containerFilter, eq(PT.metric, metric), TIME_FILTER);
-
 /** The processor's rolled average of a metric; also what long ranges show once raw points have expired. */
 export function rolledAverage(refId: string, metric: string): InfluxTarget {
-  return target(refId, `SELECT mean(${q(ROLLUP_FIELDS.avg)}) AS ${q('avg')} FROM ${inRollupRp(PM.rollupHistory)} WHERE ${metricFilter(metric)} ${perInterval}`, {
-    alias: `${SERIES_ALIAS} avg`,
-    expect: { columns: ['avg'], source: 'rollup' },
-  });
+  return target(refId,
+    `SELECT mean(${q(metricField(metric, ROLLUP_FIELDS.mean))}) AS ${q('avg')} FROM ${inRollupRp(PM.rollup)} WHERE ${filters()} ${perInterval}`, {
+      alias: `${SERIES_ALIAS} avg`,
+      expect: { columns: ['avg'], source: 'rollup' },
+    });
 }
 
 /** The dynamic-threshold band the processor learned for a metric. */
 export function band(refId: string, metric: string): InfluxTarget {
   return target(refId,
-    `SELECT mean(${q(THRESHOLD_FIELDS.lower)}) AS ${q('lower')}, mean(${q(THRESHOLD_FIELDS.upper)}) AS ${q('upper')} FROM ${q(PM.threshold)} WHERE ${metricFilter(metric)} ${perInterval}`,
+    `SELECT mean(${q(metricField(metric, THRESHOLD_FIELDS.lower))}) AS ${q('lower')}, mean(${q(metricField(metric, THRESHOLD_FIELDS.upper))}) AS ${q('upper')} ` +
+      `FROM ${q(PM.threshold)} WHERE ${filters()} ${perInterval}`,
     { alias: `${SERIES_ALIAS} $col`, expect: { columns: ['lower', 'upper'], source: 'threshold' } });
 }
 
@@ -184,20 +184,20 @@ export function metricChart(m: Metric, opts: { band?: boolean; w?: number; h?: n
   if (banded) targets.push(band('C', m.processor!));
   const note = m.processor && opts.band !== false && !banded
     ? ` No learned band drawn: the default configuration does not feed ${m.processor} to the detector. Where processor.thresholds.metrics or a ` +
-      `container's shipwatch.anomaly.${m.processor} label does, its band is in shipwatch_threshold (metric ${m.processor}), e.g. for Explore.`
+      `container's shipwatch.anomaly.${m.processor} label does, its band is in shipwatch_threshold (fields ${m.processor}_lower and _upper), e.g. for Explore.`
     : '';
   return timeseries({
     title: m.title, description: m.description + note, unit: m.unit, targets, min: 0, w: opts.w, h: opts.h,
   });
 }
 
-/** How much a metric's rolled average moved over processor.deltaWindow (the processor's delta), beside its chart. */
+/** How fast a metric's rolled average moves, per minute, between consecutive averaging windows, beside its chart. */
 export function deltaChart(m: Metric & { processor: string }, opts: { w?: number; h?: number } = {}) {
   return timeseries({
     title: `${m.title}: 1-minute change`, unit: m.unit, w: opts.w, h: opts.h,
-    description: `Change of the rolled average over processor.deltaWindow (1 min by default): above 0 it rises. ${m.title}: ${m.description}`,
+    description: `Change of the rolled average per minute, from one averaging window (processor.averageWindow) to the next: above 0 it rises. ${m.title}: ${m.description}`,
     targets: [target('A',
-      `SELECT mean(${q(ROLLUP_FIELDS.delta)}) AS "change" FROM ${q(PM.rollup)} WHERE ${metricFilter(m.processor)} ${perInterval}`,
+      `SELECT derivative(mean(${q(metricField(m.processor, ROLLUP_FIELDS.mean))}), 1m) AS "change" FROM ${inRollupRp(PM.rollup)} WHERE ${filters()} ${perInterval}`,
       { alias: SERIES_ALIAS, expect: { columns: ['change'], source: 'rollup' } })],
   });
 }

@@ -10,7 +10,7 @@ import { ident as q, literal, rows, type InfluxQL, type Series as InfluxSeries }
 import {
   MEASUREMENT as M, TAG, TAG_VALUE, CPU_FIELDS, MEM_FIELDS, PIDS_FIELDS, BLKIO_FIELDS, STATUS_FIELDS, INFO_FIELDS, EVENT_FIELDS,
   IMAGE_FIELDS, NO_TAG, PROCESSOR_MEASUREMENT as PM, PROCESSOR_TAG as PT, PROCESSOR_METRICS as PMET, ROLLUP_FIELDS as RF,
-  ALERT_FIELDS as AF, ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, HANDLING_EVENTS, HANDLING_FIELDS as HF, RECOVERY_FIELDS as RCF,
+  ALERT_FIELDS as AF, ALERTER_MEASUREMENT as AM, ALERTER_TAG as AT, HANDLING_EVENTS, HANDLING_FIELDS as HF, RECOVERY_FIELDS as RCF, metricField,
 } from '../../common/schema.js';
 import type { ContainerData, HostSeries, ReportData, Series } from './model.js';
 
@@ -50,13 +50,15 @@ const range = (from: number, to: number) => `time >= ${from}ms AND time < ${to}m
 const where = (r: ReportRange, ...conds: string[]) =>
   [...conds, r.host ? `${q(TAG.engineHost)} = ${literal(r.host)}` : '', range(r.from, r.to)].filter(Boolean).join(' AND ');
 
-const hist = (s: SourceOptions) => (s.rollupRp ? `${q(s.rollupRp)}.${q(PM.rollupHistory)}` : q(PM.rollupHistory));
-const metricIs = (m: string) => `${q(PT.metric)} = ${literal(m)}`;
+/** The rollups: one point per container and averaging window, each metric's mean and max as fields (`cpu_percent_mean`). */
+const hist = (s: SourceOptions) => (s.rollupRp ? `${q(s.rollupRp)}.${q(PM.rollup)}` : q(PM.rollup));
+const avgOf = (m: string) => q(metricField(m, RF.mean));
+const maxOf = (m: string) => q(metricField(m, RF.max));
 
 /** What ran in a period: containers with their images, and the hosts' images (the rollups know container names only). */
 export function inventoryStatements(r: ReportRange, s: SourceOptions): Record<string, string> {
   if (s.source === 'rollup') {
-    return { inventory: `SELECT last(${q(RF.avg)}) AS "x" FROM ${hist(s)} WHERE ${where(r, metricIs(PMET.cpuPercent))} GROUP BY ${BY_CONTAINER}` };
+    return { inventory: `SELECT last(${avgOf(PMET.cpuPercent)}) AS "x" FROM ${hist(s)} WHERE ${where(r)} GROUP BY ${BY_CONTAINER}` };
   }
   return {
     inventory: `SELECT last(${q(STATUS_FIELDS.exitCode)}) AS "x" FROM ${q(M.status)} WHERE ${where(r)} ` +
@@ -107,17 +109,18 @@ export function reportStatements(r: ReportRange, s: SourceOptions): Record<strin
     out.blkHosts = rates(blk, 'read', 'write');
   } else {
     const h = hist(s);
-    const metric = metricIs;
-    const perBucket = (m: string) => `SELECT mean(${q(RF.avg)}) AS "v" FROM ${h} WHERE ${where(r, metric(m))} ${bucket}`;
+    const perBucket = (m: string) => `SELECT mean(${avgOf(m)}) AS "v" FROM ${h} WHERE ${where(r)} ${bucket}`;
     const bs = b / 1000;
-    out.cpu = `SELECT mean(${q(RF.avg)}) AS "mean", max(${q(RF.max)}) AS "peak" FROM ${h} WHERE ${where(r, metric(PMET.cpuPercent))} GROUP BY ${BY_CONTAINER}`;
+    const meanPeak = (m: string) => `SELECT mean(${avgOf(m)}) AS "mean", max(${maxOf(m)}) AS "peak" FROM ${h} WHERE ${where(r)} GROUP BY ${BY_CONTAINER}`;
+    const series = (m: string) => `SELECT mean(${avgOf(m)}) AS "v" FROM ${h} WHERE ${where(r)} GROUP BY time(${dur(tb)}), ${BY_CONTAINER} fill(none)`;
+    out.cpu = meanPeak(PMET.cpuPercent);
     out.cpuHosts = hostSum(perBucket(PMET.cpuPercent));
-    out.mem = `SELECT mean(${q(RF.avg)}) AS "mean", max(${q(RF.max)}) AS "peak" FROM ${h} WHERE ${where(r, metric(PMET.memUsage))} GROUP BY ${BY_CONTAINER}`;
-    out.memPercent = `SELECT max(${q(RF.max)}) AS "peak_percent" FROM ${h} WHERE ${where(r, metric(PMET.memPercent))} GROUP BY ${BY_CONTAINER}`;
+    out.mem = meanPeak(PMET.memUsage);
+    out.memPercent = `SELECT max(${maxOf(PMET.memPercent)}) AS "peak_percent" FROM ${h} WHERE ${where(r)} GROUP BY ${BY_CONTAINER}`;
     out.memHosts = hostSum(perBucket(PMET.memUsage));
-    out.memSeries = `SELECT mean(${q(RF.avg)}) AS "v" FROM ${h} WHERE ${where(r, metric(PMET.memUsage))} GROUP BY time(${dur(tb)}), ${BY_CONTAINER} fill(none)`;
-    out.pids = `SELECT mean(${q(RF.avg)}) AS "mean", max(${q(RF.max)}) AS "peak" FROM ${h} WHERE ${where(r, metric(PMET.pids))} GROUP BY ${BY_CONTAINER}`;
-    out.pidsSeries = `SELECT mean(${q(RF.avg)}) AS "v" FROM ${h} WHERE ${where(r, metric(PMET.pids))} GROUP BY time(${dur(tb)}), ${BY_CONTAINER} fill(none)`;
+    out.memSeries = series(PMET.memUsage);
+    out.pids = meanPeak(PMET.pids);
+    out.pidsSeries = series(PMET.pids);
     // Mean rate per bucket × the bucket's length: the bytes of the bucket.
     const bytes = (m: string, a: string) => `SELECT sum("v") * ${bs} AS ${q(a)}, max("v") AS ${q(`${a}_peak`)} FROM (${perBucket(m)}) WHERE ${range(r.from, r.to)} GROUP BY ${BY_CONTAINER}`;
     const bytesHosts = (m: string, a: string) => `SELECT sum("v") AS ${q(a)} FROM (${perBucket(m)}) WHERE ${range(r.from, r.to)} GROUP BY time(${dur(b)}), ${q(TAG.engineHost)} fill(none)`;

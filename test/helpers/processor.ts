@@ -16,6 +16,9 @@ import { SAMPLES_QUEUE, shardPrefix } from '../../common/queue/names.js';
 import { SamplesPublisher } from '../../common/queue/publisher.js';
 import type { ContainerSample } from '../../common/queue/payload.js';
 import type { InfluxQL } from '../../common/influx/query.js';
+import { shardOf } from '../../common/queue/shard.js';
+import { StateStore } from '../../processor/store.js';
+import { decodeHostState, type HostState } from '../../processor/state.js';
 import { ROOT } from './services.js';
 
 export const INTERVAL = 30_000;
@@ -264,8 +267,8 @@ export function nestedConfig(base: Record<string, unknown>, overrides: Record<st
 }
 
 export interface Outputs {
+  /** one row per container and closed window, every metric's figures as `<metric>_<stat>` columns */
   rollups: Array<Record<string, unknown>>;
-  history: Array<Record<string, unknown>>;
   thresholds: Array<Record<string, unknown>>;
   predictions: Array<Record<string, unknown>>;
   alerts: Array<Record<string, unknown>>;
@@ -283,21 +286,19 @@ const sortRows = (rows: Array<Record<string, unknown>>, keys: string[]) =>
 
 /** Everything the processor wrote, in a stable order. */
 export async function readOutputs(q: InfluxQL): Promise<Outputs> {
-  const group = 'GROUP BY "engine_host", "container_name", "metric"';
-  const [rollups, history, thresholds, predictions, alerts] = await Promise.all([
-    q.rows(`SELECT "value", "avg", "min", "max", "count", "delta" FROM "shipwatch_rollup" ${group}`),
-    // The per-window history lives in its own retention policy (influx.rollupRetentionPolicy, docs/retention.md).
-    q.rows(`SELECT "value", "avg", "min", "max", "count", "delta" FROM "${DEFAULTS.influx.rollupRetentionPolicy}"."shipwatch_rollup_history" ${group}`),
-    q.rows(`SELECT "baseline", "lower", "upper", "score", "anomaly" FROM "shipwatch_threshold" ${group}`),
-    q.rows(`SELECT "limit", "slope", "eta_s", "predicted" FROM "shipwatch_prediction" ${group}`),
+  const perContainer = 'GROUP BY "engine_host", "container_name"';
+  const [rollups, thresholds, predictions, alerts] = await Promise.all([
+    // Rollups live in their own retention policy (influx.rollupRetentionPolicy, docs/retention.md).
+    q.rows(`SELECT * FROM "${DEFAULTS.influx.rollupRetentionPolicy}"."shipwatch_rollup" ${perContainer}`),
+    q.rows(`SELECT * FROM "shipwatch_threshold" ${perContainer}`),
+    q.rows(`SELECT "limit", "slope", "eta_s", "predicted" FROM "shipwatch_prediction" GROUP BY "engine_host", "container_name", "metric"`),
     q.rows(`SELECT "key", "starts_at", "summary", "snapshot_id" FROM "shipwatch_alerts" GROUP BY "engine_host", "container_name", "rule", "status"`),
   ]);
-  const k = ['engine_host', 'container_name', 'metric', 'time'];
+  const k = ['engine_host', 'container_name', 'time'];
   return {
     rollups: sortRows(rollups, k),
-    history: sortRows(history, k),
     thresholds: sortRows(thresholds, k),
-    predictions: sortRows(predictions, k),
+    predictions: sortRows(predictions, [...k.slice(0, 2), 'metric', 'time']),
     alerts: sortRows(alerts, ['key', 'status', 'time']),
   };
 }
@@ -318,4 +319,23 @@ export async function dropKeys(cfg: Pick<Config, 'redis'>): Promise<number> {
     await conn.quit().catch(() => conn.disconnect());
   }
   return n;
+}
+
+/**
+ * A host's state as the processor last committed it, read from Redis the way
+ * a worker reads it; undefined before its first job. What the processor
+ * applied shows here, not in InfluxDB: it writes rollups per closed window.
+ */
+export async function readHostState(store: StateStore, shards: number, host: string): Promise<HostState | undefined> {
+  const raw = await store.read(shardOf(host, shards), host);
+  return raw ? decodeHostState(host, raw) : undefined;
+}
+
+/** The state store of a processor running elsewhere (another process). */
+export const stateStoreOf = (redis: RedisClient, prefix: string) => new StateStore(redis, prefix, { stateTtl: 0, lockTtl: 0 });
+
+/** Samples of a container's metric in the processor's averaging window (0: none applied yet). */
+export function windowSamples(s: HostState | undefined, container: string, metric: string): number {
+  const c = Object.values(s?.c ?? {}).find((x) => x.name === container);
+  return (c?.m[metric]?.w.length ?? 0) / 2;
 }

@@ -12,7 +12,7 @@ import { createLogger } from '../../common/log.js';
 import { ident, type InfluxQL, type Series } from '../../common/influx/query.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
-import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS, TAG } from '../../common/schema.js';
+import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, PROCESSOR_METRICS, ROLLUP_FIELDS, TAG, metricField } from '../../common/schema.js';
 import { DEFAULTS } from '../../common/config.js';
 import type { Source } from '../../grafana/lib/model.js';
 import { notificationLine, unroutedLine, handlingLine, silenceLine, reportLine } from '../../alerter/lines.js';
@@ -113,12 +113,12 @@ describe('dashboard queries on data the collector and processor wrote', function
       'collector.network.enabled': true,
       'redis.prefix': `{${run}}`,
       'queue.shards': 2,
+      // Windows that close within the test: rollups are written per closed window.
+      'processor.averageWindow': '4s',
       'processor.thresholds.warmupSamples': 3,
       'processor.thresholds.metrics': Object.values(PROCESSOR_METRICS),
       'processor.prediction.minSamples': 3,
       'processor.prediction.window': '30s',
-      // 1-minute changes within the test's few cycles
-      'processor.deltaWindow': '4s',
       'processor.faults.logErrors.enabled': false,
       'processor.rules': [{ name: 'dash_busy', metric: 'cpu_percent', op: '>=', value: 0, containers: names.busy }],
     });
@@ -134,10 +134,12 @@ describe('dashboard queries on data the collector and processor wrote', function
       [ident(M.process), ours], [ident(M.mount), ours], [ident(M.diskUsage), ours], [ident(M.image), ''],
       [ident(M.log), ours], [ident(M.health), ours], [ident(M.event), `AND ${ident(TAG.containerName)} = '${names.once}'`],
       [ident(M.netstat), ours], [ident(M.posture), ours], [ident(M.serviceEdge), `AND ${ident(TAG.source)} = '${names.cli}'`],
-      [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollupHistory)}`, ours], [ident(PM.rollup), ours], [ident(PM.threshold), ours],
+      [`"${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollup)}`, ours], [ident(PM.threshold), ours],
       [ident(PM.alerts), ours], [ident(PM.snapshot), ours], [ident(PM.prediction), ours],
     ];
-    await eventually(async () => Number((await q.rows(`SELECT count("delta") FROM ${ident(PM.rollup)} WHERE ${ident(TAG.engineHost)} = '${host}'`))[0]?.count ?? 0) > 0, 120_000, 500);
+    // Two closed windows of a container at least: the 1-minute change charts need two rollups.
+    await eventually(async () => Math.max(0, ...(await q.rows(`SELECT count(${ident(metricField(PROCESSOR_METRICS.cpuPercent, ROLLUP_FIELDS.mean))}) AS n FROM "${DEFAULTS.influx.rollupRetentionPolicy}".${ident(PM.rollup)} ` +
+      `WHERE ${ident(TAG.engineHost)} = '${host}' GROUP BY ${ident(TAG.containerName)}`)).map((r) => Number(r.n))) >= 2, 120_000, 500);
     for (const [from, extra] of sources) {
       await eventually(async () => (await count(from, extra)) > 0, 120_000, 500).catch((e) => {
         throw new Error(`nothing in ${from}: ${(e as Error).message}`);

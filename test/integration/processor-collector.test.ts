@@ -9,7 +9,7 @@ import { createLogger } from '../../common/log.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
 import type { InfluxQL } from '../../common/influx/query.js';
-import { dropKeys } from '../helpers/processor.js';
+import { dropKeys, readHostState, windowSamples } from '../helpers/processor.js';
 
 describe('processor: fed by the real collector', function () {
   this.timeout(120_000);
@@ -52,10 +52,7 @@ describe('processor: fed by the real collector', function () {
     const killed = await runContainer(d, run, { name: `${run}-killed`, cmd: ['sleep', '3600'] });
     const stopped = await runContainer(d, run, { name: `${run}-stopped`, cmd: ['sleep', '3600'] });
     const where = (name: string) => `"engine_host" = '${host}' AND "container_name" = '${name}'`;
-    await eventually(async () => {
-      const rows = await q.rows(`SELECT count("avg") FROM "shipwatch_rollup" WHERE ${where(`${run}-killed`)} AND "metric" = 'mem_usage'`);
-      return Number(rows[0]?.count ?? 0) >= 2;
-    }, 30_000, 250);
+    await eventually(async () => windowSamples(await readHostState(proc!.store, cfg.queue.shards, host), `${run}-killed`, 'mem_usage') >= 2, 30_000, 250);
     await stopped.stop({ t: 1 });
     await killed.kill();
     const alert = await eventually(async () => {

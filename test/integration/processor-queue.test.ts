@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { services, testConfig, freshDatabase, uniqueRun } from '../helpers/services.js';
-import { scenario, scenarioOverrides, publishAll, JobTracker, readOutputs, dropKeys, INTERVAL } from '../helpers/processor.js';
+import { scenario, scenarioOverrides, publishAll, JobTracker, readOutputs, dropKeys, INTERVAL, type Outputs } from '../helpers/processor.js';
+import { windowPhase, windowStart } from '../../processor/window.js';
 import { createLogger } from '../../common/log.js';
 import { SamplesPublisher } from '../../common/queue/publisher.js';
 import { createRedis } from '../../common/queue/connection.js';
@@ -29,6 +30,7 @@ describe('processor: queue to InfluxDB', function () {
   const t0 = Math.floor(Date.now() / INTERVAL) * INTERVAL - 3 * 3_600_000;
   const jobs = scenario(t0);
   const cfg = () => testConfig(db, scenarioOverrides(db, prefix));
+  const WINDOW = cfg().processor.averageWindow;
 
   before(async () => {
     services();
@@ -48,33 +50,53 @@ describe('processor: queue to InfluxDB', function () {
     await dropKeys(cfg());
   });
 
-  it('applies every job once and writes a rollup per container, metric and sample', async () => {
+  /** The rollup rows of one container, and where its windows start. */
+  const rollupsOf = (out: Outputs, host: string, container: string) => ({
+    rows: out.rollups.filter((r) => r.engine_host === host && r.container_name === container),
+    phase: windowPhase(host, container, WINDOW),
+  });
+
+  it('applies every job once and writes a rollup per container and closed averaging window, all metrics on one line', async () => {
     expect(tracker.failed.size).to.equal(0);
     expect(proc.consumer.stats.applied).to.equal(jobs.length);
     expect(proc.consumer.stats.outOfOrder).to.equal(0);
     const out = await readOutputs(q);
-    const cpu = out.rollups.filter((r) => r.engine_host === 'host0' && r.container_name === 'c2' && r.metric === 'cpu_percent');
-    expect(cpu).to.have.length(30);
-    // the window is 5 minutes: 10 samples once full
-    expect(cpu[29].count).to.equal(10);
-    expect(cpu[29].delta).to.be.a('number');
-    // 30 cycles of 30 s span 15 minutes: one long-kept history point per 5-minute window, at its start
-    const hist = out.history.filter((r) => r.engine_host === 'host0' && r.container_name === 'c2' && r.metric === 'cpu_percent');
-    expect(hist.length).to.be.within(3, 4);
-    for (const h of hist) expect((h.time as number) % 300_000).to.equal(0);
-    const mem = out.rollups.filter((r) => r.engine_host === 'host0' && r.container_name === 'c1' && r.metric === 'mem_usage');
-    // leaking 8 MB per cycle: the 5-minute average moves 16 MB per minute
-    expect(mem[20].delta).to.be.closeTo(16e6, 1);
+    // 30 cycles of 30 s span 15 minutes: 3 or 4 windows of 5 minutes; the last one is still open
+    const { rows, phase } = rollupsOf(out, 'host0', 'c2');
+    expect(rows.length).to.be.within(2, 3);
+    for (const r of rows) expect(((r.time as number) - phase) % WINDOW, 'stamped at the window start').to.equal(0);
+    const full = rows.filter((r) => r.cpu_percent_count === 10);
+    expect(full.length, 'a whole window holds 10 samples').to.be.at.least(1);
+    for (const r of full) {
+      expect(r.cpu_percent_min as number).to.be.at.most(r.cpu_percent_mean as number);
+      expect(r.cpu_percent_max as number).to.be.at.least(r.cpu_percent_mean as number);
+      expect(r.mem_usage_count).to.equal(10);
+    }
+    // leaking 8 MB per cycle: a window's mean is 80 MB above the one before
+    const memRows = rollupsOf(out, 'host0', 'c1').rows;
+    const whole = (t: number) => memRows.find((r) => r.time === t && r.mem_usage_count === 10);
+    const mem = memRows.filter((r) => whole(r.time as number) && whole((r.time as number) - WINDOW));
+    expect(mem.length).to.be.at.least(1);
+    for (const r of mem) expect(r.mem_usage_delta).to.be.closeTo(80e6, 1);
     expect(out.thresholds.length).to.be.greaterThan(0);
     expect(out.predictions.some((p) => p.engine_host === 'host0' && p.container_name === 'c1')).to.equal(true);
   });
 
   it('rates skip the counter reset and the missing values: no false alerts', async () => {
     const out = await readOutputs(q);
-    const rx = out.rollups.filter((r) => r.engine_host === 'host2' && r.container_name === 'c0' && r.metric === 'net_rx_rate');
-    // no rate at the restart (cycle 15): 29 rates from 30 samples, minus that one
-    expect(rx).to.have.length(28);
-    for (const r of rx) expect(r.value as number).to.be.within(3000, 4000);
+    const { rows, phase } = rollupsOf(out, 'host2', 'c0');
+    for (const r of rows) {
+      expect(r.net_rx_rate_min as number).to.be.within(3000, 4000);
+      expect(r.net_rx_rate_max as number).to.be.within(3000, 4000);
+    }
+    // no rate at the first sample nor at the restart (cycle 15): those windows count one rate fewer than samples
+    const samplesIn = (start: number) => Array.from({ length: 30 }, (_, i) => t0 + i * INTERVAL).filter((t) => windowStart(t, WINDOW, phase) === start).length;
+    const missing = new Set([windowStart(t0, WINDOW, phase), windowStart(t0 + 15 * INTERVAL, WINDOW, phase)]);
+    expect(rows.length).to.be.at.least(2);
+    for (const r of rows) {
+      const start = r.time as number;
+      expect(r.net_rx_rate_count, `window at ${start}`).to.equal(samplesIn(start) - (missing.has(start) ? 1 : 0));
+    }
     const keys = out.alerts.map((a) => a.key as string);
     expect(keys.filter((k) => k.startsWith('rx_burst'))).to.deep.equal([]);
     expect(keys.filter((k) => k.includes('|host5|'))).to.deep.equal([]);
@@ -178,7 +200,7 @@ describe('processor: queue to InfluxDB', function () {
     }
     const after = await readOutputs(q);
     expect(after.rollups).to.deep.equal(before.rollups);
-    expect(after.history).to.deep.equal(before.history);
+    expect(after.thresholds).to.deep.equal(before.thresholds);
     expect(after.alerts).to.deep.equal(before.alerts);
   });
 });

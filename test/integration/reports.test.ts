@@ -260,10 +260,8 @@ describe('reports (real InfluxDB, Redis, SMTP peer)', function () {
     const lines: string[] = [];
     for (let k = 0; k < 12; k++) {
       const t = ns(OLD + k * 5 * MIN);
-      const key = (metric: string) => `shipwatch_rollup_history,container_name=legacy,engine_host=h3,metric=${metric}`;
-      lines.push(`${key('cpu_percent')} avg=${10 + k},max=${20 + k},min=0,count=10i,value=1 ${t}`);
-      lines.push(`${key('mem_usage')} avg=1000,max=2000,min=0,count=10i,value=1 ${t}`);
-      lines.push(`${key('net_rx_rate')} avg=100,max=150,min=0,count=10i,value=1 ${t}`);
+      lines.push(`shipwatch_rollup,container_name=legacy,engine_host=h3 cpu_percent_mean=${10 + k},cpu_percent_max=${20 + k},cpu_percent_min=0,` +
+        `mem_usage_mean=1000,mem_usage_max=2000,mem_usage_min=0,net_rx_rate_mean=100,net_rx_rate_max=150,net_rx_rate_min=0 ${t}`);
     }
     await write(lines, 'rollup');
     const meta = await made({ from: OLD, to: OLD + 60 * MIN });

@@ -56,11 +56,11 @@ describe('retention on InfluxDB 1.x', function () {
   it('writes into the rollup policy with influx.retentionPolicy set to it; default-policy queries do not see those points', async () => {
     const cfg = testConfig(db);
     const w = new InfluxWriter({ ...cfg.influx, retentionPolicy: cfg.influx.rollupRetentionPolicy }, silent);
-    w.write([`shipwatch_rollup,metric=cpu_percent avg=1 ${Date.now()}000000`]);
+    w.write([`shipwatch_rollup,container_name=c,engine_host=h cpu_percent_mean=1 ${Date.now()}000000`]);
     await w.ensureDatabase();
     await w.flush();
     await w.close();
-    expect(await q.rows('SELECT "avg" FROM "rollup"."shipwatch_rollup"')).to.have.length(1);
-    expect(await q.rows('SELECT "avg" FROM "shipwatch_rollup"')).to.have.length(0);
+    expect(await q.rows('SELECT "cpu_percent_mean" FROM "rollup"."shipwatch_rollup"')).to.have.length(1);
+    expect(await q.rows('SELECT "cpu_percent_mean" FROM "shipwatch_rollup"')).to.have.length(0);
   });
 });

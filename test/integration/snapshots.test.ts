@@ -16,6 +16,7 @@ import type { SnapshotBody } from '../../common/snapshot.js';
 import { snapshotIdFor } from '../../common/snapshot.js';
 import { PROCESS_FIELDS as PF } from '../../common/schema.js';
 import { snapshotLine } from '../../processor/lines.js';
+import { readHostState, windowSamples } from '../helpers/processor.js';
 import { startCollectorParts, type RunningCollector } from '../../collector/service.js';
 import { startProcessorParts, type RunningProcessor } from '../../processor/service.js';
 import { startAlerterParts, type RunningAlerter } from '../../alerter/service.js';
@@ -35,6 +36,7 @@ describe('fault snapshots: logs off, read from Docker at the fault', function ()
   let q: InfluxQL;
   let collector: RunningCollector;
   let processor: RunningProcessor;
+  let shards = 0;
   let alerter: RunningAlerter;
   let api: string;
   let crash: SnapshotBody;
@@ -65,6 +67,7 @@ describe('fault snapshots: logs off, read from Docker at the fault', function ()
       'processor.thresholds.warmupSamples': 3,
     });
     expect(cfg.collector.logs.enabled).to.equal(false);
+    shards = cfg.queue.shards;
     processor = await startProcessorParts(cfg, log.child({ c: 'processor' }));
     alerter = await startAlerterParts(cfg, log.child({ c: 'alerter' }));
     collector = await startCollectorParts(cfg, log.child({ c: 'collector' }));
@@ -88,7 +91,7 @@ describe('fault snapshots: logs off, read from Docker at the fault', function ()
     });
     // A few cycles and process polls while it runs: the metric windows and the last process list.
     await eventually(async () => (await q.rows(`SELECT count("pid") FROM "docker_container_process" WHERE "container_name" = '${names.crash}'`)).length > 0, 60_000, 200);
-    await eventually(async () => Number((await q.rows(`SELECT count("value") AS n FROM "shipwatch_rollup" WHERE "container_name" = '${names.crash}' AND "metric" = 'mem_usage'`))[0]?.n ?? 0) >= 3, 60_000, 200);
+    await eventually(async () => windowSamples(await readHostState(processor.store, shards, host), names.crash, 'mem_usage') >= 3, 60_000, 200);
     await (await c.exec({ Cmd: ['touch', '/crash'] })).start({});
     await c.wait();
 

@@ -15,7 +15,8 @@ import { stringify } from 'yaml';
 import { Queue } from 'bullmq';
 import { services, docker, freshDatabase, runContainer, cleanup, uniqueRun, eventually, ROOT } from '../helpers/services.js';
 import { ident, literal, type InfluxQL } from '../../common/influx/query.js';
-import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, TAG, CPU_FIELDS } from '../../common/schema.js';
+import { MEASUREMENT as M, TAG, CPU_FIELDS } from '../../common/schema.js';
+import { readHostState, stateStoreOf, windowSamples } from '../helpers/processor.js';
 import { SAMPLES_QUEUE, shardPrefix } from '../../common/queue/names.js';
 import { samplesJobId } from '../../common/queue/publisher.js';
 import { createRedis } from '../../common/queue/connection.js';
@@ -130,18 +131,15 @@ describe('scripts/up: stop is stop', function () {
   const cpuAt = async (t: number) => (await q.rows(
     `SELECT count(${ident(CPU_FIELDS.usageTotal)}) AS n FROM ${ident(M.cpu)} WHERE ${ident(TAG.engineHost)} = ${literal(host)} AND time = ${t}ms`,
   ))[0]?.n;
-  const rollupAt = async (t: number) => (await q.rows(
-    `SELECT count(${ident('value')}) AS n FROM ${ident(PM.rollup)} WHERE ${ident(TAG.engineHost)} = ${literal(host)} AND time = ${t}ms`,
-  ))[0]?.n;
 
   it('on SIGTERM to the script alone, every component finishes its work, exits, and nothing is lost', async () => {
     up = new Up(run, db, host);
     all.push(up);
     await up.ready();
     // Points written and processed for a few cycles: the pipeline runs end to end.
-    await eventually(async () => Number((await q.rows(
-      `SELECT count(${ident('value')}) AS n FROM ${ident(PM.rollup)} WHERE ${ident(TAG.engineHost)} = ${literal(host)} AND ${ident('metric')} = 'pids'`,
-    ))[0]?.n ?? 0) >= 3, 120_000, 500);
+    const redis = createRedis({ url: services().redisUrl, nodes: [], prefix: `{${run}}` }, { maxRetriesPerRequest: 3 });
+    const states = stateStoreOf(redis, `{${run}}`);
+    await eventually(async () => windowSamples(await readHostState(states, 1, host), `${run}-idle`, 'pids') >= 3, 120_000, 500);
     const started = processesMarked(up.mark);
     expect(started.length, 'the components and the script').to.be.at.least(5);
 
@@ -157,15 +155,14 @@ describe('scripts/up: stop is stop', function () {
     const last = Number(flushed.lastCycle);
     expect(last).to.be.greaterThan(0);
     expect(Number(await cpuAt(last)), 'cpu points of the last cycle').to.be.at.least(1);
-    // Its samples job: processed (rollups at that time), or still queued for the next start; none failed.
-    const redis = createRedis({ url: services().redisUrl, nodes: [], prefix: `{${run}}` }, { maxRetriesPerRequest: 3 });
+    // Its samples job: processed (the host's state is at that time), or still queued for the next start; none failed.
     const queue = new Queue(SAMPLES_QUEUE, { connection: redis, prefix: shardPrefix(`{${run}}`, 0) });
     try {
       const counts = await queue.getJobCounts('failed', 'active', 'waiting');
       expect(counts.failed, 'failed jobs').to.equal(0);
       expect(counts.active, 'jobs left active').to.equal(0);
       const waiting = (await queue.getWaiting()).map((j) => j.id);
-      const processed = Number(await rollupAt(last)) > 0;
+      const processed = ((await readHostState(states, 1, host))?.t ?? 0) >= last;
       expect(processed || waiting.includes(samplesJobId(host, last)), 'last cycle processed or still queued').to.equal(true);
     } finally {
       await queue.close();

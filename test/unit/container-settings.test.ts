@@ -84,7 +84,7 @@ describe('container settings from labels', () => {
     const job = (i: number, c: ContainerSample): SamplesPayload => ({ v: 1, host: 'h', time: T0 + i * 30_000, containers: [c] });
     function feed(cs: ContainerSample[]) {
       const engine = new HostEngine(cfg.processor);
-      let raw: string | null = null;
+      let raw: Buffer | null = null;
       const out = { transitions: [] as Array<{ key: string; status: string; route?: string; recovery?: string }>, lines: [] as string[] };
       cs.forEach((c, i) => {
         const p = validateSamples(job(i, c));
@@ -119,7 +119,7 @@ describe('container settings from labels', () => {
 
     it('a sensitivity label feeds a metric the configuration does not to the detector; off takes one away', () => {
       const bands = (settings?: ContainerSample['settings']) => feed([ctr(10, settings), ctr(11, settings)]).lines
-        .filter((l) => l.startsWith('shipwatch_threshold,')).map((l) => /metric=(\w+)/.exec(l)![1]).sort();
+        .filter((l) => l.startsWith('shipwatch_threshold,')).flatMap((l) => [...l.matchAll(/[ ,](\w+)_lower=/g)].map((m) => m[1])).sort();
       expect(bands()).to.deep.equal(['cpu_percent', 'cpu_percent', 'mem_usage', 'mem_usage']);
       expect(bands({ anomaly: { pids: 'high', mem_usage: 'off' } })).to.deep.equal(['cpu_percent', 'cpu_percent', 'pids', 'pids']);
     });

@@ -138,7 +138,7 @@ describe('Grafana dashboards', () => {
 
   it('bands are drawn only for the metrics the default configuration feeds to the detector; each resource chart has its 1-minute change beside it', () => {
     const container = built.find((b) => b.dashboard.uid === 'shipwatch-container')!.dashboard;
-    const bands = allQueries([container]).filter((c) => c.query.includes('"shipwatch_threshold"')).map((c) => /"metric" = '(\w+)'/.exec(c.query)![1]);
+    const bands = allQueries([container]).filter((c) => c.query.includes('"shipwatch_threshold"')).map((c) => /"(\w+)_lower"/.exec(c.query)![1]);
     expect(bands.sort()).to.deep.equal(['cpu_percent', 'mem_usage']);
     const panels = allPanels(container);
     const pids = panels.find((p) => p.title === 'Processes and threads')!;

@@ -18,7 +18,7 @@ const tcp = (over: Partial<NonNullable<ContainerSample['tcp']>> = {}) => ({ esta
 function run(overrides: Record<string, unknown>, steps: Array<Partial<ContainerSample>>): string[] {
   const cfg = parseConfig({ processor: { thresholds: { warmupSamples: 5, consecutive: 1 }, ...overrides } });
   const engine = new HostEngine(cfg.processor, false);
-  let raw: string | null = null;
+  let raw: Buffer | null = null;
   const out: string[] = [];
   steps.forEach((over, i) => {
     const p: SamplesPayload = { v: 1, host: 'h', time: T0 + i * STEP, prevId: null, containers: [ctr(over)] };
