@@ -1,0 +1,63 @@
+/**
+ * A Docker engine of a test's own, beside the shared one: scripts/services.sh
+ * started with a run directory (data root, exec root, pid file), a socket and
+ * a bridge and address pool of its own (its SHIPWATCH_DOCKER_ISOLATED mode),
+ * so it may be stopped and restarted without touching the engine other tests
+ * use. Stopped by the PID services.sh recorded, never by name.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { ROOT } from './paths.js';
+
+/** Bridge numbers of the engines a test starts: after the shared engine's, within services.sh's 1-99. */
+const OFFSET: Record<string, number> = { b: 50, chaos: 60, soak: 70 };
+
+export class OwnEngine {
+  readonly dir: string;
+  readonly socketPath: string;
+  private readonly bridge: number;
+
+  /** `name`: b, chaos or soak; each has its own directory, socket and bridge. */
+  constructor(readonly name: keyof typeof OFFSET) {
+    const base = process.env.SHIPWATCH_RUN_DIR ?? '/tmp/shipwatch-services';
+    this.dir = path.join(base, `engine-${name}`);
+    this.socketPath = path.join(this.dir, 'docker.sock');
+    this.bridge = Number(process.env.SHIPWATCH_DOCKER_ISOLATED || 0) + OFFSET[name];
+    if (this.bridge > 99) throw new Error(`no bridge number left for engine ${name} (SHIPWATCH_DOCKER_ISOLATED too high)`);
+  }
+
+  private services(cmd: 'start' | 'stop'): void {
+    execFileSync(path.join(ROOT, 'scripts/services.sh'), [cmd, 'docker'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        SHIPWATCH_RUN_DIR: this.dir,
+        SHIPWATCH_DOCKER_SOCK: this.socketPath,
+        SHIPWATCH_DOCKER_ISOLATED: String(this.bridge),
+      },
+    });
+  }
+
+  /** Starts the engine (or finds it answering) and imports the test image into it. */
+  start(): this {
+    this.services('start');
+    return this;
+  }
+
+  /** Stops the engine by the PID services.sh recorded; its containers stop with it. */
+  stop(): void {
+    this.services('stop');
+  }
+
+  /** dockerd's PID while it runs (the one services.sh started), else undefined. */
+  pid(): number | undefined {
+    const f = path.join(this.dir, 'docker.started.pid');
+    return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+  }
+
+  docker(): Docker {
+    return new Docker({ socketPath: this.socketPath });
+  }
+}
