@@ -66,7 +66,7 @@ describe('two Docker hosts', function () {
     for (const c of await dB.listContainers({ all: true, filters: { label: [TEST_LABEL] } })) await dB.getContainer(c.Id).remove({ force: true });
     await smtp.start();
     const common = {
-      'alerter.api': { port: 0, token: 'two' },
+      'alerter.api': { port: 0, token: 'two-hosts-test-token-0123456789' },
       // died alerts of this run's containers, whichever host, to the SMTP peer; one group per alert
       'alerter.route': {
         receiver: '',
@@ -142,19 +142,20 @@ describe('two Docker hosts', function () {
 
   it('an action for host B put on host A\'s queue is refused by A\'s agent', async () => {
     const aBefore = await startedAt(dA, crash);
+    const FORGED = 'r-00000000000000f0f9ed';
     const queue = new Queue<ActionJob>(ACTIONS_QUEUE, { connection: redis, prefix: agentPrefix(cfgA.redis.prefix, hostA) });
     try {
       const id = await (await dA.getContainer(crash).inspect()).Id;
       await queue.add('forged', {
-        runId: `${run}-forged`, action: 'restart', args: [], docker: 'restart', queuedAt: Date.now(),
-        facts: { containerId: id, container: crash, host: hostB, rule: 'died', severity: 'critical', value: null, snapshotId: null, alertKey: `died|${hostB}|${crash}` },
-      }, { jobId: `${run}-forged` });
+        runId: FORGED, action: 'restart', args: [], docker: 'restart', queuedAt: Date.now(),
+        facts: { containerId: id, container: crash, host: hostB, rule: 'died', severity: 'critical', value: null, snapshotId: null, alertKey: `died|${hostB}|${crash}`, labels: {} },
+      }, { jobId: FORGED });
       const [r] = await eventually(async () => {
-        const rows = await q.rows(`SELECT * FROM "shipwatch_recovery_run" WHERE "run_id" = '${run}-forged'`);
+        const rows = await q.rows(`SELECT * FROM "shipwatch_recovery_run" WHERE "run_id" = '${FORGED}'`);
         return rows.length > 0 && rows;
       }, 30_000, 250);
-      expect(r.outcome).to.equal('error');
-      expect(String(r.error)).to.match(/refused: the action is for host .*-b, this agent runs on .*-a/);
+      expect(r.outcome).to.equal('refused');
+      expect(String(r.error)).to.match(/refused: for host ".*-b"; this agent acts on ".*-a" only/);
       expect(await startedAt(dA, crash)).to.equal(aBefore);
     } finally {
       await queue.close();
