@@ -1,9 +1,13 @@
 /**
  * Feeds the processor: each cycle's samples as one job, each container event
  * as one job, on the host's queue shard. Publishing never holds up or fails
- * a cycle: errors are logged once per outage and the cycle's job is lost
- * (the next one names the last job that did get through as its predecessor).
+ * a cycle: while Redis does not answer, the publisher keeps the jobs and
+ * tries again in order (queue.publishRetry), so a crash during a Redis outage
+ * still reaches the processor; the outage is logged once, and jobs that
+ * waited too long are dropped and counted (the next one names the last job
+ * that did get through as its predecessor).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/log.js';
 import { OnceLogger } from '../common/log.js';
 import type { ContainerSample } from '../common/queue/payload.js';
@@ -31,6 +35,9 @@ export interface SampleExtras {
   /** from its shipwatch.* labels */
   settings?: ContainerSettings;
 }
+
+/** How long a stopping collector waits for its publishes under way. */
+const STOP_DRAIN_MS = 5_000;
 
 /** Event attributes worth carrying (the rest are labels: unbounded). */
 const EVENT_ATTRS = ['exitCode', 'signal', 'name', 'image', 'execDuration'];
@@ -120,13 +127,31 @@ export class QueueFeed implements SamplesSink {
     this.once = new OnceLogger(log);
   }
 
+  /** jobs given up since publishing last worked */
+  private dropped = 0;
+
+  /** Logs the publisher's outages: once when they start, once when they end. */
+  watch(publisher: SamplesPublisher): void {
+    publisher.on('retrying', (e) => {
+      this.once.raise('queue', 'cannot publish to the processor queue; jobs are kept and tried again until Redis answers (queue.publishRetry)', { error: e.message });
+    });
+    publisher.on('published', () => {
+      if (this.dropped) this.log.warn({ dropped: this.dropped }, 'processor queue jobs dropped during the outage: they waited longer than queue.publishRetry');
+      this.dropped = 0;
+      this.once.clear('queue', 'publishing to the processor queue works again');
+    });
+    publisher.on('dropped', () => void this.dropped++);
+  }
+
   private track(p: Promise<unknown>) {
-    const t = p.then(
-      () => this.once.clear('queue', 'publishing to the processor queue works again'),
-      (e) => this.once.raise('queue', 'cannot publish to the processor queue; jobs are lost until Redis answers', { error: (e as Error).message }),
-    );
+    const t = p.catch(() => {});
     this.inFlight.add(t);
     void t.then(() => this.inFlight.delete(t));
+  }
+
+  /** Jobs given up and not yet reported. */
+  get droppedSinceReport(): number {
+    return this.dropped;
   }
 
   cycle(c: CycleSamples): void {
@@ -180,6 +205,7 @@ export function startQueueFeed(
   const publisher = new SamplesPublisher(cfg);
   const kind = engine.kind ?? 'docker';
   const feed = new QueueFeed(publisher, engine.host, cfg.collector.labelTags, { serverVersion: engine.serverVersion, interval: cfg.collector.interval, engine: kind }, log, sources, kind);
+  feed.watch(publisher);
   feed.follow(events);
   let stopped = false;
   return {
@@ -188,8 +214,12 @@ export function startQueueFeed(
     },
     async stop() {
       stopped = true;
-      await feed.drain();
+      // Publishes under way take milliseconds while Redis answers; in an outage, what is still kept is given up.
+      const drained = feed.drain();
+      await Promise.race([drained, sleep(STOP_DRAIN_MS)]);
       await publisher.close();
+      await drained;
+      if (feed.droppedSinceReport) log.warn({ dropped: feed.droppedSinceReport }, 'processor queue jobs not published at shutdown: Redis did not answer');
     },
   };
 }

@@ -284,6 +284,11 @@ const QueueSchema = z.strictObject({
   keepFailed: z.number().int().min(0).default(10_000),
   /** completed jobs kept per queue (0: removed at once) */
   keepCompleted: z.number().int().min(0).default(0),
+  /**
+   * while Redis does not answer, the collector keeps each job and tries again, in order, for this long
+   * after the job was made; older ones are dropped (logged). 0: never retried
+   */
+  publishRetry: durationOrZero('10m'),
 });
 
 const InfluxSchema = z.strictObject({

@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '../common/config.js';
-import type { Logger } from '../common/log.js';
+import { OnceLogger, type Logger } from '../common/log.js';
 import type { LineSink } from '../common/influx/sink.js';
 import type { RedisClient } from '../common/queue/connection.js';
 import { SAMPLES_QUEUE, JOB, shardPrefix } from '../common/queue/names.js';
@@ -103,6 +103,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
   private readonly queues: Queue[] = [];
   readonly stats: ConsumerStats = { applied: 0, duplicates: 0, outOfOrder: 0, invalid: 0, samples: 0, alerts: 0 };
   private readonly flusher: GroupFlush;
+  private readonly outage: OnceLogger;
 
   constructor(
     private readonly cfg: Pick<Config, 'redis' | 'queue' | 'processor'>,
@@ -111,6 +112,7 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
   ) {
     super();
     this.flusher = new GroupFlush(deps.writer);
+    this.outage = new OnceLogger(deps.log);
   }
 
   start(): void {
@@ -126,7 +128,9 @@ export class ShardConsumer extends EventEmitter<{ outcome: [JobOutcome, Job] }> 
         if (err instanceof UnrecoverableError) this.stats.invalid++;
         this.deps.log.warn({ shard, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
       });
-      w.on('error', (err) => this.deps.log.error({ shard, err: err.message }, 'worker error'));
+      // An outage of Redis makes every shard's worker fail each reconnect: said once, and once when over.
+      w.on('error', (err) => this.outage.raise('worker', 'worker error; the workers reconnect and go on', { shard, err: err.message }));
+      w.on('completed', () => this.outage.clear('worker', 'workers take jobs again'));
       this.workers.push(w);
     }
   }

@@ -42,7 +42,12 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
     ? new MeasurementRouter(writer, [PROCESSOR_MEASUREMENT.rollup], retention.then((r) => (r.rollupReady ? rollupWriter : writer)))
     : writer;
   // Take jobs once retention is set up, or after a while without InfluxDB (rollups then wait in the router).
-  await Promise.race([retention, new Promise((r) => setTimeout(r, cfg.influx.timeout).unref())]);
+  // The wait keeps the process alive: a request to an InfluxDB behind a proxy that takes the connection and
+  // drops it (docker-proxy before a stopped container) hangs on nothing but its own unreferenced timeout,
+  // and with no other handle open yet the process would exit (code 13) before it took a job.
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([retention, new Promise((r) => (waited = setTimeout(r, cfg.influx.timeout)))]);
+  clearTimeout(waited);
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null, connectionName: 'shipwatch-processor' });
   redis.on('error', (e: Error) => log.debug({ err: e.message }, 'redis'));
   const engine = new HostEngine(cfg.processor, cfg.processor.snapshot.enabled);

@@ -13,6 +13,8 @@ TEST_IMAGE=${SHIPWATCH_TEST_IMAGE:-shipwatch/busybox:test}
 # its own bridge sw-N on 10.(100+N).255.0/24 and address pool 10.(100+N).0.0/16,
 # no iptables management of its own (the other engine keeps that).
 DOCKER_ISOLATED=${SHIPWATCH_DOCKER_ISOLATED:-}
+# More dockerd flags, e.g. --live-restore for an engine a test restarts under running containers.
+DOCKER_FLAGS=${SHIPWATCH_DOCKER_FLAGS:-}
 # The docker CLI calls below (test image) go to this engine.
 export DOCKER_HOST=unix://$DOCKER_SOCK
 APT_PACKAGES=(docker.io redis-server influxdb busybox-static curl docker-compose haproxy openssl)
@@ -83,6 +85,8 @@ start_docker() {
       iptables -I FORWARD 1 -s "$net.0.0/16" -d "$net.0.0/16" -j ACCEPT
     extra=(--bridge "$br" --iptables=false --default-address-pool "base=$net.0.0/16,size=24")
   fi
+  # shellcheck disable=SC2206
+  [ -n "$DOCKER_FLAGS" ] && extra+=($DOCKER_FLAGS)
   log "starting dockerd (data in $RUN_DIR/docker)"
   setsid dockerd --host "unix://$DOCKER_SOCK" --data-root "$RUN_DIR/docker/data" \
     --exec-root "$RUN_DIR/docker/exec" --pidfile "$RUN_DIR/docker/docker.pid" "${extra[@]}" \

@@ -19,8 +19,8 @@ export class OwnEngine {
   readonly socketPath: string;
   private readonly bridge: number;
 
-  /** `name`: b, chaos or soak; each has its own directory, socket and bridge. */
-  constructor(readonly name: keyof typeof OFFSET) {
+  /** `name`: b, chaos or soak; each has its own directory, socket and bridge. `flags`: more dockerd flags. */
+  constructor(readonly name: keyof typeof OFFSET, private readonly flags: string[] = []) {
     const base = process.env.SHIPWATCH_RUN_DIR ?? '/tmp/shipwatch-services';
     this.dir = path.join(base, `engine-${name}`);
     this.socketPath = path.join(this.dir, 'docker.sock');
@@ -36,6 +36,7 @@ export class OwnEngine {
         SHIPWATCH_RUN_DIR: this.dir,
         SHIPWATCH_DOCKER_SOCK: this.socketPath,
         SHIPWATCH_DOCKER_ISOLATED: String(this.bridge),
+        SHIPWATCH_DOCKER_FLAGS: this.flags.join(' '),
       },
     });
   }
