@@ -12,17 +12,21 @@ import { StateStore } from './store.js';
 import { AlertPublisher } from './alert-publisher.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { ShardConsumer } from './consumer.js';
+import { SpillingSink } from './spill.js';
 import { processorSummary } from './summary.js';
 import { logSummary } from '../common/summary.js';
 import { ReportWorker } from './reports/worker.js';
 
 /** How long a job may hold its host's lock; well above any job's run time. */
 const LOCK_TTL_MS = 30_000;
+/** How often a processor looks for points kept in Redis during an InfluxDB outage. */
+const SPILL_DRAIN_MS = 5_000;
 
 export interface RunningProcessor {
   consumer: ShardConsumer;
   reports: ReportWorker;
   writer: InfluxWriter;
+  spill: SpillingSink;
   redis: RedisClient;
   store: StateStore;
   stop(): Promise<void>;
@@ -54,7 +58,12 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
   const store = new StateStore(redis, cfg.redis.prefix, { stateTtl: cfg.processor.stateTtl, lockTtl: LOCK_TTL_MS });
   const alerts = new AlertPublisher(redis, cfg);
   const snapshots = cfg.processor.snapshot.enabled ? new SnapshotStore(writer.query, cfg.processor.snapshot) : undefined;
-  const consumer = new ShardConsumer(cfg, redis, { engine, store, alerts, snapshots, writer: out, log: log.child({ part: 'consumer' }) });
+  // Points InfluxDB does not take go to Redis, so a processor killed during an outage loses none.
+  const spill = new SpillingSink(out, redis, cfg.redis.prefix, {
+    flushWait: cfg.influx.timeout, maxBatches: Math.ceil(cfg.influx.maxBufferLines / 20), drainEvery: SPILL_DRAIN_MS,
+  }, log.child({ part: 'spill' }));
+  spill.start();
+  const consumer = new ShardConsumer(cfg, redis, { engine, store, alerts, snapshots, writer: spill, log: log.child({ part: 'consumer' }) });
   consumer.start();
   await consumer.ready();
   // Scheduled and on-demand reports, whichever processor takes them.
@@ -66,6 +75,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
     consumer,
     reports,
     writer,
+    spill,
     redis,
     store,
     async stop() {
@@ -73,6 +83,7 @@ export async function startProcessorParts(cfg: Config, log: Logger): Promise<Run
       await health?.close();
       await consumer.close();
       await reports.close();
+      await spill.close();
       await alerts.close();
       const lost = (await writer.close()) + ((await rollupWriter?.close()) ?? 0);
       if (lost) log.warn({ lost }, 'points not written at shutdown');

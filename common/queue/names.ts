@@ -28,7 +28,7 @@ export const shardPrefix = (prefix: string, shard: number) => `{${prefixBase(pre
  * The processor's own keys in a shard's hash tag, `<shard prefix>:<part>:...`: each host's state,
  * its lock, and each container's latest fault capture. Named once: the Redis ACL (common/queue/acl.ts) grants them.
  */
-export const SHARD_KEY = { state: 'host', lock: 'lock', capture: 'capture' } as const;
+export const SHARD_KEY = { state: 'host', lock: 'lock', capture: 'capture', spill: 'spill' } as const;
 
 /** Prefix of the alerter's queue. */
 export const alertsPrefix = (prefix: string) => `{${prefixBase(prefix)}:alerts}`;
