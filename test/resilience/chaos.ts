@@ -4,7 +4,7 @@
  * processors, the alerter and the recovery agent, each from its real entry
  * point) watching 50 containers, some of which the run crashes on a schedule,
  * while it injects faults at random moments, each kind more than once in a
- * full run: InfluxDB stopped 60 s; Redis stopped and started again; the
+ * full run: InfluxDB stopped 60 s (faultMs); Redis stopped and started again; the
  * Docker engine restarted; a processor and the alerter killed with SIGKILL
  * (and started again, as a service manager would); the SMTP peer down 60 s;
  * the network to InfluxDB slowed by a delaying proxy. Then it counts, from
@@ -42,6 +42,8 @@ export interface ChaosOptions {
   intervalMs: number;
   /** how often each fault kind is injected */
   repeat: number;
+  /** how long InfluxDB and the SMTP peer stay down and the network to InfluxDB slow (default 60 s) */
+  faultMs?: number;
   /** keep the run's directory (logs, configs, data) */
   keep?: boolean;
   log?: (line: string) => void;
@@ -51,7 +53,6 @@ export const FAULTS = ['influx-down', 'smtp-down', 'influx-slow', 'redis-restart
 export type FaultKind = (typeof FAULTS)[number];
 /** The faults that last a minute, one at a time; the short ones fall anywhere, over them too. */
 const LONG: FaultKind[] = ['influx-down', 'smtp-down', 'influx-slow'];
-const LONG_MS = 60_000;
 /** Delay the slow network adds to every chunk each way. */
 const SLOW_MS = 400;
 
@@ -83,6 +84,7 @@ const MiB = 1024 * 1024;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const say = o.log ?? (() => {});
+  const LONG_MS = o.faultMs ?? 60_000;
   const rand = rng(o.seed);
   const t0 = Date.now();
   const stamp = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
@@ -177,7 +179,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const plan: Array<{ kind: FaultKind; at: number }> = [];
     const longs = Array.from({ length: o.repeat }, () => LONG).flat().sort(() => rand() - 0.5);
     const room = o.durationMs - longs.length * LONG_MS - 30_000;
-    if (room < 0) throw new Error(`chaos: ${longs.length} faults of 60 s need more than ${o.durationMs / 1000} s`);
+    if (room < 0) throw new Error(`chaos: ${longs.length} faults of ${LONG_MS / 1000} s need more than ${o.durationMs / 1000} s`);
     let at = start + 10_000;
     const gaps = longs.map(() => rand());
     const sum = gaps.reduce((a, b) => a + b, 0) || 1;
