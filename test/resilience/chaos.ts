@@ -312,12 +312,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     rows.push(pointRow(`points ${M.status}`, owed, await countOf(M.status, 'exitcode')));
     rows.push(pointRow(`points ${M.cpu} (cpu-total)`, owed, await countOf(M.cpu, 'usage_total', `AND ${ident(TAG.cpu)} = ${literal(TAG_VALUE.cpuTotal)}`)));
     rows.push(pointRow(`points ${M.mem}`, owed, await countOf(M.mem, 'usage')));
-    // The processor's rollups: one per steady container and averaging window (1 min) closed between the first and last cycle.
+    // The processor's rollups: one per steady container and averaging window (1 min) closed by the last cycle, from
+    // the window of the second cycle on (CPU % needs two samples: a window holding only the first has no cpu_percent).
     const W = 60_000;
+    const secondCycle = [...cycles].sort((x, y) => x - y)[1];
     let rollupsOwed = 0;
     for (const name of steady) {
       const phase = windowPhase(host, name, W);
-      for (let s = windowStart(firstCycle, W, phase); s + W <= lastCycle; s += W) rollupsOwed++;
+      for (let s = windowStart(secondCycle, W, phase); s + W <= lastCycle; s += W) rollupsOwed++;
     }
     const rollups = await q.rows(`SELECT count("cpu_percent_mean") AS n FROM "rollup".${ident(PM.rollup)} WHERE ${inSteady} GROUP BY ${ident(TAG.containerName)}`);
     rows.push(pointRow(`points ${PM.rollup}`, rollupsOwed, rollups.reduce((s, r) => s + Number(r.n), 0)));
