@@ -96,19 +96,24 @@ export async function makeCertificates(dir: string): Promise<{ ca: string; cert:
   return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key'), otherCa: path.join(dir, 'other.crt') };
 }
 
+/** Writes `<dir>/influxdb.conf`: data in dir, HTTP and RPC on loopback, no reporting; `http` lines go to its [http] section. */
+export function writeInfluxdConfig(dir: string, httpPort: number, rpcPort: number, http: string[] = []): void {
+  writeFileSync(path.join(dir, 'influxdb.conf'), [
+    'reporting-disabled = true',
+    `bind-address = "127.0.0.1:${rpcPort}"`,
+    '[meta]', `  dir = "${dir}/meta"`,
+    '[data]', `  dir = "${dir}/data"`, `  wal-dir = "${dir}/wal"`, '  query-log-enabled = false',
+    '[monitor]', '  store-enabled = false',
+    '[http]', `  bind-address = "127.0.0.1:${httpPort}"`, ...http, '  log-enabled = false',
+    '',
+  ].join('\n'));
+}
+
 /** An influxd 1.x of the test's own with authentication on, and its admin user made. */
 export async function startInfluxWithAuth(admin: { user: string; password: string }): Promise<Proc & { url: string }> {
   const [http, rpc] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'sw-influx-'));
-  writeFileSync(path.join(dir, 'influxdb.conf'), [
-    'reporting-disabled = true',
-    `bind-address = "127.0.0.1:${rpc}"`,
-    '[meta]', `  dir = "${dir}/meta"`,
-    '[data]', `  dir = "${dir}/data"`, `  wal-dir = "${dir}/wal"`, '  query-log-enabled = false',
-    '[monitor]', '  store-enabled = false',
-    '[http]', `  bind-address = "127.0.0.1:${http}"`, '  auth-enabled = true', '  log-enabled = false',
-    '',
-  ].join('\n'));
+  writeInfluxdConfig(dir, http, rpc, ['  auth-enabled = true']);
   const p = startProcess('influxd', ['-config', path.join(dir, 'influxdb.conf')], { dir });
   await whenListening(http, p);
   const url = `http://127.0.0.1:${http}`;

@@ -11,20 +11,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from './paths.js';
+import { freePort, writeInfluxdConfig } from './private.js';
+
+export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port free on loopback now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `fn` until it is true; throws after timeoutMs. */
 export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
@@ -110,15 +101,7 @@ export class RedisServer extends OwnServer {
 export class InfluxServer extends OwnServer {
   constructor(dir: string, readonly port: number, private readonly rpcPort: number) {
     super(dir, 'influxd');
-    writeFileSync(path.join(dir, 'influxdb.conf'), [
-      'reporting-disabled = true',
-      `bind-address = "127.0.0.1:${rpcPort}"`,
-      '[meta]', `  dir = "${dir}/meta"`,
-      '[data]', `  dir = "${dir}/data"`, `  wal-dir = "${dir}/wal"`, '  query-log-enabled = false',
-      '[monitor]', '  store-enabled = false',
-      '[http]', `  bind-address = "127.0.0.1:${port}"`, '  log-enabled = false',
-      '',
-    ].join('\n'));
+    writeInfluxdConfig(dir, port, rpcPort);
   }
 
   get url() {
@@ -303,5 +286,27 @@ export class ComponentProcess {
   async close(): Promise<void> {
     await this.stop();
     await new Promise((r) => this.out.end(r));
+  }
+}
+
+/** The components of a run: each added with the run's configuration (and overrides), its log in `dir`. */
+export class Pipeline {
+  readonly components: ComponentProcess[] = [];
+
+  constructor(private readonly dir: string, private readonly config: (over: Record<string, unknown>) => Record<string, unknown>) {}
+
+  add(label: string, component: ComponentName, over: Record<string, unknown> = {}): ComponentProcess {
+    const c = new ComponentProcess(label, component, this.config(over), this.dir);
+    this.components.push(c);
+    return c;
+  }
+
+  /** The collector at debug level: its cycle records (one per cycle it ran) go to `onCycle` with the cycle's time. */
+  addCollector(onCycle: (time: number) => void): ComponentProcess {
+    const c = this.add('collector', 'collector', { log: { level: 'debug' } });
+    c.onRecord = (r) => {
+      if (r.msg === 'cycle' && typeof r.time === 'number') onCycle(r.time);
+    };
+    return c;
   }
 }

@@ -21,7 +21,7 @@ import { SmtpPeer } from '../helpers/alerter.js';
 import { rng, readHostState, stateStoreOf } from '../helpers/processor.js';
 import { services, TEST_LABEL } from '../helpers/services.js';
 import {
-  ComponentProcess, DelayProxy, InfluxServer, RedisServer, freePort, sleep, waitUntil, type ComponentName, type Memory,
+  ComponentProcess, DelayProxy, InfluxServer, Pipeline, RedisServer, freePort, sleep, waitUntil, type Memory,
 } from '../helpers/stack.js';
 import { InfluxQL, ident, literal } from '../../common/influx/query.js';
 import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, TAG, TAG_VALUE } from '../../common/schema.js';
@@ -102,7 +102,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const influx = new InfluxServer(path.join(dir, 'influxdb'), await freePort(), await freePort());
   const proxy = new DelayProxy(influx.port);
   const smtp = new SmtpPeer();
-  const components: ComponentProcess[] = [];
+  let components: ComponentProcess[] = [];
   const cycles: number[] = [];
   const faults: ChaosReport['faults'] = [];
   const crashes: Crash[] = [];
@@ -152,16 +152,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       log: { level: 'info' },
       ...over,
     });
-    const add = (label: string, component: ComponentName, over: Record<string, unknown> = {}) => {
-      const c = new ComponentProcess(label, component, config(over), path.join(dir, 'components'));
-      components.push(c);
-      return c;
-    };
-    // The collector at debug level: its cycle records say which cycles it ran (the points it owes).
-    const collector = add('collector', 'collector', { log: { level: 'debug' } });
-    collector.onRecord = (r) => {
-      if (r.msg === 'cycle' && typeof r.time === 'number') cycles.push(r.time);
-    };
+    const pipeline = new Pipeline(path.join(dir, 'components'), config);
+    components = pipeline.components;
+    const add = pipeline.add.bind(pipeline);
+    const collector = pipeline.addCollector((t) => cycles.push(t));
     const processors = [add('processor-1', 'processor'), add('processor-2', 'processor')];
     const alerter = add('alerter', 'alerter');
     const agent = add('agent', 'agent');

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OwnEngine } from '../helpers/engine.js';
 import { services, TEST_LABEL } from '../helpers/services.js';
-import { ComponentProcess, InfluxServer, RedisServer, freePort, sleep, type ComponentName, type Memory } from '../helpers/stack.js';
+import { ComponentProcess, InfluxServer, Pipeline, RedisServer, freePort, sleep, type Memory } from '../helpers/stack.js';
 import { InfluxQL, ident, literal } from '../../common/influx/query.js';
 import { MEASUREMENT as M, PROCESSOR_MEASUREMENT as PM, TAG } from '../../common/schema.js';
 
@@ -52,7 +52,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const engine = new OwnEngine('soak');
   const redis = new RedisServer(path.join(dir, 'redis'), await freePort());
   const influx = new InfluxServer(path.join(dir, 'influxdb'), await freePort(), await freePort());
-  const components: ComponentProcess[] = [];
+  let components: ComponentProcess[] = [];
   let cycles = 0;
   let jobs = 0;
   try {
@@ -77,16 +77,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       log: { level: 'info' },
       ...over,
     });
-    const add = (label: string, component: ComponentName, over: Record<string, unknown> = {}) => {
-      const c = new ComponentProcess(label, component, config(over), path.join(dir, 'components'));
-      components.push(c);
-      return c;
-    };
-    // At debug level the collector logs each cycle it ran.
-    const collector = add('collector', 'collector', { log: { level: 'debug' } });
-    collector.onRecord = (r) => {
-      if (r.msg === 'cycle') cycles++;
-    };
+    const pipeline = new Pipeline(path.join(dir, 'components'), config);
+    components = pipeline.components;
+    const add = pipeline.add.bind(pipeline);
+    pipeline.addCollector(() => cycles++);
     const processors = [add('processor-1', 'processor'), add('processor-2', 'processor')];
     for (const p of processors) {
       p.onRecord = (r) => {
