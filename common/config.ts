@@ -194,18 +194,33 @@ const ProcessorSchema = z.strictObject({
   maxGap: duration('5m'),
   /** a host's state (windows, baselines, alerts) is dropped after this long without a job */
   stateTtl: duration('7d'),
+  /** the dynamic-threshold detector (docs/thresholds.md); every default here is what `npm run eval:thresholds` scores */
   thresholds: z
     .strictObject({
       enabled: z.boolean().default(true),
       /** metrics fed to the dynamic-threshold detector (each costs a point per sample in InfluxDB) */
       metrics: z.array(processorMetric).default(['cpu_percent', 'mem_usage']),
-      /** samples learned before a metric may alert */
-      warmupSamples: z.number().int().min(1).default(60),
-      /** samples outside the band in a row before an anomaly */
-      consecutive: z.number().int().min(1).default(3),
+      /** no anomaly before a metric has been learned this long (and after a gap, this long again) */
+      warmup: duration('1h'),
+      /** the value must stay outside the band this long before an anomaly; 0 = the first sample outside */
+      for: durationOrZero('0s'),
+      /** no new anomaly of the same metric within this time of one */
+      refractory: durationOrZero('1h'),
+      /** a deviation that stays on one side of the band this long becomes the new normal */
+      newNormal: duration('4h'),
+      /** alarmed excursions are remembered (a repeat of one raises nothing); the memory halves in this time; 0 = off */
+      memory: durationOrZero('28d'),
+      /** a silence longer than this is a gap: the metric warms up again */
+      gap: duration('6h'),
+      /** least half-width of the band, in robust scales (mean absolute deviations of the residuals) */
+      bandWidth: z.number().min(1).max(100).default(10),
+      /** each side of the band also clears this many times the 99.5 % quantile of that side's residuals */
+      tailMargin: z.number().min(1).max(10).default(1.5),
+      /** an excursion must exceed the remembered one by this factor to raise an anomaly */
+      repeatMargin: z.number().min(1).max(10).default(1.25),
       /** seasonal profile, e.g. period 1d with 24 buckets; period 0 = none */
       seasonality: z
-        .strictObject({ period: durationOrZero('0'), buckets: z.number().int().min(1).max(10_000).default(24) })
+        .strictObject({ period: durationOrZero('1d'), buckets: z.number().int().min(1).max(10_000).default(24) })
         .prefault({}),
     })
     .prefault({}),

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../common/config.js';
 import type { SamplesPayload, EventPayload, ContainerSample } from '../common/queue/payload.js';
-import { DynamicThreshold, type ThresholdOptions, type ThresholdResult } from './thresholds/index.js';
+import { DynamicThreshold, thresholdOptions, type ThresholdOptions, type ThresholdResult } from './thresholds/index.js';
 import { newContainerState, type HostState, type ContainerState } from './state.js';
 import { metricValues, currentCounters, limitOf, gauge } from './metrics.js';
 import { addSample, newMetricState } from './rollup.js';
@@ -57,7 +57,7 @@ const LIMITED = [PROCESSOR_METRICS.memUsage, PROCESSOR_METRICS.fsUsage];
 export const eventKey = (e: EventPayload) => `${e.action}|${e.id}`;
 
 export class HostEngine {
-  private readonly thresholdOpts: Partial<ThresholdOptions>;
+  readonly thresholdOptions: ThresholdOptions;
   private readonly thresholdMetrics: Set<string>;
   private readonly trendOpts: TrendOptions;
   /** per container and metric: the configured detector, or the sensitivity its labels ask for */
@@ -65,15 +65,11 @@ export class HostEngine {
 
   constructor(private readonly cfg: ProcessorConfig, private readonly snapshots = true) {
     const th = cfg.thresholds;
-    this.thresholdOpts = {
-      warmupSamples: th.warmupSamples,
-      consecutive: th.consecutive,
-      seasonality: th.seasonality.period > 0 ? { periodMs: th.seasonality.period, buckets: th.seasonality.buckets } : undefined,
-    };
+    this.thresholdOptions = thresholdOptions(th);
     // Fail at start, not on the first sample, when the options are unusable.
-    new DynamicThreshold(this.thresholdOpts);
+    new DynamicThreshold(this.thresholdOptions);
     this.thresholdMetrics = new Set(th.enabled ? th.metrics : []);
-    this.detectors = new DetectorChoice(this.thresholdOpts, this.thresholdMetrics);
+    this.detectors = new DetectorChoice(this.thresholdOptions, this.thresholdMetrics);
     this.trendOpts = { window: cfg.prediction.window, buckets: TREND_BUCKETS, minSamples: cfg.prediction.minSamples };
   }
 
@@ -131,7 +127,7 @@ export class HostEngine {
       const restarted = this.updateInfo(c, sample, t);
       const ev = this.sampleMetrics(s, c, sample, t, restarted, out);
       if (cfg.faults.logErrors.enabled) trackLogErrors(c, sample.logMatches, t, cfg.faults.logErrors);
-      if (sample.tcp || c.tcp) updateTcp(c, sample.tcp, t, cfg.faults.synRecv.min, this.thresholdOpts);
+      if (sample.tcp || c.tcp) updateTcp(c, sample.tcp, t, cfg.faults.synRecv.min, this.thresholdOptions);
       c.seen = t;
       out.samples++;
       const known = alerted.has(c.name);

@@ -2,14 +2,18 @@
  * Dynamic threshold for one series. The baseline is a robust level (Huber-clipped
  * EWMA) plus an optional seasonal profile; each side of the band is the wider of
  * `bandWidth` robust scales and `tailMargin` times that side's tracked residual
- * quantile, so a series' usual spikes stay inside. An onset is raised when a run of
- * outside samples reaches `consecutive`, outside the refractory period, and the
- * excursion is larger than the last alarmed one on that side (a decaying memory),
- * so one recurring pattern does not page again and again.
+ * quantile, so a series' usual spikes stay inside. That band is what is drawn and
+ * what `outside` reports. An onset (`anomaly`) is raised on a sample outside the
+ * band when, in addition: the detector is warm, the run on that side has lasted
+ * `forMs`, no onset was raised within `refractoryMs`, and the excursion is larger
+ * than `repeatMargin` times the one remembered on that side (a novelty test: the
+ * memory holds the largest excursion seen outside the band, halving every
+ * `memoryMs`), so one recurring pattern does not page again and again.
  * Pure and deterministic: time comes only from the samples; O(1) per update.
  */
 import type { SeasonalityOptions, ThresholdOptions } from './options.js';
-import { resolveOptions } from './options.js';
+import { checkOptions } from './options.js';
+import { DEFAULT_THRESHOLD_OPTIONS } from './defaults.js';
 import { huber, learningRate } from './robust.js';
 import { bucketOf } from './seasonal.js';
 import type { SeasonalProfile } from './seasonal.js';
@@ -32,12 +36,12 @@ export interface ThresholdResult {
   score: number;
 }
 
-/** Residuals are clipped only once the scale rests on this many samples. */
-const ROBUST_AFTER = 10;
+/** Residuals are clipped, and alarms possible, only once the scale rests on this many samples. */
+const MIN_LEARNED = 10;
 /** Adaptation rate of the long-run spread that floors the scale: slow, it only sets a floor. */
 const SPREAD_RATE = 0.001;
-/** Adaptation rate of the usual sample spacing. */
-const SPACING_RATE = 0.1;
+/** The rates are per this much time: a sample closer to the last one learns proportionally less. */
+const RATE_INTERVAL_MS = 300_000;
 
 export class DynamicThreshold {
   private readonly opts: ThresholdOptions;
@@ -45,24 +49,27 @@ export class DynamicThreshold {
   /** multiplicative steps of the tail trackers: up on an exceedance, down otherwise */
   private readonly tailGrow: number;
   private readonly tailShrink: number;
-  private readonly repeatDecay: number;
 
-  constructor(opts?: Partial<ThresholdOptions>, state?: ThresholdState) {
+  /**
+   * A detector with `opts` over the defaults. A stored `state` continues where it
+   * stopped; one of another version or shape (an older release) starts learning
+   * afresh instead of failing.
+   */
+  constructor(opts?: Partial<ThresholdOptions>, state?: unknown) {
     this.opts = resolveOptions(opts);
-    this.state = state ? restoreState(state, this.opts) : initialState(this.opts);
+    this.state = (state !== undefined && state !== null && restoreState(state, this.opts)) || initialState(this.opts);
     // pinball-loss steps in log space: at rest, exceeded by (1 - tailQuantile) of the samples
     this.tailGrow = Math.exp(this.opts.tailRate * this.opts.tailQuantile);
     this.tailShrink = Math.exp(-this.opts.tailRate * (1 - this.opts.tailQuantile));
-    this.repeatDecay = this.opts.repeatHalfLife > 0 ? Math.pow(0.5, 1 / this.opts.repeatHalfLife) : 0;
   }
 
-  static fromJSON(state: ThresholdState, opts?: Partial<ThresholdOptions>): DynamicThreshold {
+  static fromJSON(state: unknown, opts?: Partial<ThresholdOptions>): DynamicThreshold {
     return new DynamicThreshold(opts, state);
   }
 
   /** A copy of the state: later updates do not change it. */
   toJSON(): ThresholdState {
-    return restoreState(this.state, this.opts);
+    return restoreState(this.state, this.opts) as ThresholdState;
   }
 
   update(timeMs: number, value: number): ThresholdResult {
@@ -75,21 +82,29 @@ export class DynamicThreshold {
     if (s.learned === 0) return this.first(timeMs, value);
 
     const dt = timeMs - (s.lastTimeMs as number);
-    if (s.spacingMs > 0 && dt > o.gapFactor * s.spacingMs) {
-      // after a long silence the old run means nothing and the level may have moved:
-      // hold alarms for a while and let a shift be taken as the new normal sooner
-      s.run = 0;
-      s.rewarm = o.gapRewarmSamples;
+    // rates are per RATE_INTERVAL_MS of data, so finer samples learn no faster in time
+    const w = dt >= RATE_INTERVAL_MS ? 1 : dt / RATE_INTERVAL_MS;
+    const season = o.seasonality;
+    const first = s.firstTimeMs as number;
+    if (season && s.lastTimeMs! - first < season.periodMs && timeMs - first >= season.periodMs) {
+      // the profile is complete: what its first cycle remembered measured a profile being learned
+      s.alarmedUp = 0;
+      s.alarmedDown = 0;
     }
-    if (dt > 0) {
-      // a gap moves the usual spacing only a bounded step, so a lasting change of
-      // sampling interval is learned within a few samples and a one-off gap is not
-      const step = s.spacingMs > 0 && dt > o.gapFactor * s.spacingMs ? o.gapFactor * s.spacingMs : dt;
-      s.spacingMs = s.spacingMs === 0 ? dt : s.spacingMs + SPACING_RATE * (step - s.spacingMs);
+    if (dt > o.gapMs) {
+      // after a long silence the old run means nothing and the level may have moved:
+      // hold alarms for a warm-up again and let a shift be taken as the new normal sooner
+      s.run = 0;
+      s.rewarmUntilMs = timeMs + o.warmupMs;
     }
     s.lastTimeMs = timeMs;
+    // the remembered excursions fade with time, not with the number of samples
+    if (o.memoryMs > 0 && dt > 0) {
+      const fade = Math.pow(0.5, dt / o.memoryMs);
+      s.alarmedUp *= fade;
+      s.alarmedDown *= fade;
+    }
 
-    const season = o.seasonality;
     const profile = s.profile;
     const bucket = season && profile ? bucketOf(timeMs, season) : -1;
     const offset = bucket >= 0 ? (profile as SeasonalProfile).offsets[bucket] : 0;
@@ -101,14 +116,10 @@ export class DynamicThreshold {
     const halfDown = scale * this.widthUnits(s.tailDown);
     const halfWidth = residual > 0 ? halfUp : halfDown;
     const outside = distance > halfWidth;
+    const warm = this.isWarm(timeMs);
+    // the profile's first cycle: the residuals measure the profile still being learned
+    const firstCycle = bucket >= 0 && timeMs - first < (season as SeasonalityOptions).periodMs;
 
-    const warm = this.isWarm(timeMs, bucket);
-
-    // alarm bookkeeping
-    if (s.cooldown > 0) s.cooldown--;
-    s.alarmedUp *= this.repeatDecay;
-    s.alarmedDown *= this.repeatDecay;
-    if (s.rewarm > 0) s.rewarm--;
     const deseasonalised = value - offset;
     let anomaly = false;
     if (outside) {
@@ -120,18 +131,26 @@ export class DynamicThreshold {
         s.run = 1;
         s.runSide = side;
         s.runSum = deseasonalised;
+        s.runStartMs = timeMs;
+        s.runTail = side > 0 ? s.tailUp : s.tailDown;
+        s.runChecked = 0;
       }
-      if (warm && s.run === o.consecutive && s.cooldown === 0) {
-        // an excursion no larger than the remembered one is a known pattern: it raises
-        // nothing but keeps the memory alive; a larger one is an anomaly and is remembered
-        if (side > 0) {
-          if (distance > s.alarmedUp * o.repeatMargin) anomaly = true;
-          if (distance > s.alarmedUp) s.alarmedUp = distance;
-        } else {
-          if (distance > s.alarmedDown * o.repeatMargin) anomaly = true;
-          if (distance > s.alarmedDown) s.alarmedDown = distance;
+      // Once per run, when it has lasted `forMs`: an excursion no larger than the remembered one
+      // is a known pattern and raises nothing; a larger one is an anomaly. Both are remembered,
+      // during warm-up too (what the series did while being learned is not news afterwards),
+      // but not within the refractory period of an onset: that is the same incident.
+      if (s.runChecked === 0 && timeMs - s.runStartMs >= o.forMs && s.learned >= MIN_LEARNED) {
+        s.runChecked = 1;
+        const remembered = side > 0 ? s.alarmedUp : s.alarmedDown;
+        const refractory = s.lastOnsetMs !== null && timeMs - s.lastOnsetMs < o.refractoryMs;
+        if (warm && !refractory && distance > remembered * o.repeatMargin) {
+          anomaly = true;
+          s.lastOnsetMs = timeMs;
         }
-        if (anomaly) s.cooldown = o.refractorySamples;
+        if (o.memoryMs > 0 && !refractory && distance > remembered) {
+          if (side > 0) s.alarmedUp = distance;
+          else s.alarmedDown = distance;
+        }
       }
     } else {
       s.run = 0;
@@ -139,13 +158,12 @@ export class DynamicThreshold {
 
     // learning: clipped residuals, so the outliers being judged barely move the band
     s.learned++;
-    const firstCycle = bucket >= 0 && timeMs - (s.firstTimeMs as number) < (season as SeasonalityOptions).periodMs;
-    const robust = s.learned > ROBUST_AFTER;
+    const robust = s.learned > MIN_LEARNED;
     const limit = o.huberClip * scale;
     let clipped = robust ? huber(residual, limit) : residual;
     if (bucket >= 0) {
       const p = profile as SeasonalProfile;
-      const rate = learningRate(o.seasonalRate, ++p.counts[bucket]);
+      const rate = learningRate(o.seasonalRate * w, ++p.counts[bucket]);
       if (firstCycle) {
         // the profile's first cycle: each slot takes its own residual, unclipped, before
         // the level sees it, so the level is not dragged along by the daily pattern
@@ -156,25 +174,33 @@ export class DynamicThreshold {
         p.offsets[bucket] += rate * clipped;
       }
     }
-    s.level += learningRate(o.levelRate, s.learned) * clipped;
-    s.scale += learningRate(o.scaleRate, s.learned) * ((robust && distance > limit ? limit : distance) - s.scale);
-    s.spread += learningRate(SPREAD_RATE, s.learned) * (distance - s.spread);
+    const rate = learningRate(o.levelRate * w, s.learned);
+    s.level += rate * clipped;
+    s.scale += rate * ((robust && distance > limit ? limit : distance) - s.scale);
+    s.spread += learningRate(SPREAD_RATE * w, s.learned) * (distance - s.spread);
     // every sample feeds the tails, each with a bounded step: spikes that recur widen
     // the band, a lone anomaly barely does
     const z = distance / scale;
-    if (residual > 0) s.tailUp *= z > s.tailUp ? this.tailGrow : this.tailShrink;
-    else s.tailUp *= this.tailShrink;
-    if (residual < 0) s.tailDown *= z > s.tailDown ? this.tailGrow : this.tailShrink;
-    else s.tailDown *= this.tailShrink;
-    // a shift that persists is the new normal; right after a gap it is expected, so sooner
-    const shiftAfter = s.rewarm > 0 && o.gapRewarmSamples < o.shiftSamples ? o.gapRewarmSamples : o.shiftSamples;
-    if (s.run >= shiftAfter && !firstCycle) {
+    const grow = w === 1 ? this.tailGrow : Math.pow(this.tailGrow, w);
+    const shrink = w === 1 ? this.tailShrink : Math.pow(this.tailShrink, w);
+    if (residual > 0) s.tailUp *= z > s.tailUp ? grow : shrink;
+    else s.tailUp *= shrink;
+    if (residual < 0) s.tailDown *= z > s.tailDown ? grow : shrink;
+    else s.tailDown *= shrink;
+    // a deviation that lasts is the new normal; one that starts right after a gap is expected,
+    // so it is taken as such once it has lasted the warm-up
+    const afterGap = s.runStartMs < s.rewarmUntilMs && o.warmupMs < o.newNormalMs;
+    const shiftAfter = afterGap ? o.warmupMs : o.newNormalMs;
+    if (s.run > 1 && timeMs - s.runStartMs >= shiftAfter && !firstCycle) {
       const newLevel = s.runSum / s.run;
       // excursions remembered on that side were measured from the old level
       const moved = Math.abs(newLevel - s.level);
       if (s.runSide > 0) s.alarmedUp = s.alarmedUp > moved ? s.alarmedUp - moved : 0;
       else s.alarmedDown = s.alarmedDown > moved ? s.alarmedDown - moved : 0;
       s.level = newLevel;
+      // the run was one shift, not a string of spikes: what it taught that side's tail goes
+      if (s.runSide > 0) s.tailUp = s.tailUp < s.runTail ? s.tailUp : s.runTail;
+      else s.tailDown = s.tailDown < s.runTail ? s.tailDown : s.runTail;
       s.run = 0;
     }
 
@@ -209,7 +235,7 @@ export class DynamicThreshold {
     const bucket = season && s.profile && Number.isFinite(timeMs) ? bucketOf(timeMs, season) : -1;
     const baseline = s.level + (bucket >= 0 ? (s.profile as SeasonalProfile).offsets[bucket] : 0);
     const scale = this.effectiveScale(baseline);
-    const warm = Number.isFinite(timeMs) && this.isWarm(timeMs, bucket);
+    const warm = Number.isFinite(timeMs) && this.isWarm(timeMs);
     return {
       baseline,
       lower: baseline - scale * this.widthUnits(s.tailDown),
@@ -222,16 +248,15 @@ export class DynamicThreshold {
   }
 
   /**
-   * Alarms may be raised: enough samples learned, not just after a gap, and with a
-   * seasonal profile, a full cycle seen and this slot learned.
+   * Alarms may be raised: learned for the warm-up time and MIN_LEARNED samples, and not
+   * just after a gap. A seasonal profile does not hold alarms back for a whole cycle:
+   * during its first cycle each slot follows its own samples, so the band still
+   * catches what breaks away from them.
    */
-  private isWarm(timeMs: number, bucket: number): boolean {
+  private isWarm(timeMs: number): boolean {
     const s = this.state;
-    if (s.learned < this.opts.warmupSamples || s.rewarm > 0) return false;
-    if (bucket < 0 || !s.profile || !this.opts.seasonality) return true;
-    return (
-      s.profile.counts[bucket] > 0 && timeMs - (s.firstTimeMs as number) >= this.opts.seasonality.periodMs
-    );
+    if (s.learned < MIN_LEARNED || s.firstTimeMs === null) return false;
+    return timeMs - s.firstTimeMs >= this.opts.warmupMs && timeMs >= s.rewarmUntilMs;
   }
 
   /** Half-width of one side of the band in scale units, given that side's tail. */
@@ -249,4 +274,15 @@ export class DynamicThreshold {
     if (scale < spreadFloor) scale = spreadFloor;
     return scale < o.minScale ? o.minScale : scale;
   }
+}
+
+/** Defaults overlaid with `opts`; throws a RangeError naming the first unusable option. */
+export function resolveOptions(opts: Partial<ThresholdOptions> = {}): ThresholdOptions {
+  const o: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
+  for (const [key, value] of Object.entries(opts)) {
+    // an undefined knob keeps its default; an undefined or null seasonality means none
+    if (key === 'seasonality') o.seasonality = (value as SeasonalityOptions | null | undefined) ?? undefined;
+    else if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
+  }
+  return checkOptions(o);
 }

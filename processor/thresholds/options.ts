@@ -1,7 +1,9 @@
 /**
- * Options of the dynamic-threshold detector, their defaults and validation.
- * Counts and rates are per sample: scale them with the series' resolution
- * (the defaults were chosen on 5-minute and hourly series, see docs/thresholds.md).
+ * Options of the dynamic-threshold detector and their validation. Options about
+ * time are durations in milliseconds, compared with the samples' own timestamps,
+ * so one setting means the same for 30-second and hourly series. The shipped
+ * defaults are not here: they are the processor's configuration defaults
+ * (`processor.thresholds` in common/config.ts), see `DEFAULT_THRESHOLD_OPTIONS`.
  */
 
 export interface SeasonalityOptions {
@@ -12,11 +14,19 @@ export interface SeasonalityOptions {
 }
 
 export interface ThresholdOptions {
-  /** no alarm before this many samples have been learned */
-  warmupSamples: number;
-  /** samples outside the band in a row before an anomaly is raised */
-  consecutive: number;
-  /** optional seasonal profile, e.g. { periodMs: 86_400_000, buckets: 24 }; alarms wait for one full cycle */
+  /** no alarm before this much time has been learned (and at least MIN_LEARNED samples) */
+  warmupMs: number;
+  /** a value must stay outside the band on one side this long before an onset; 0: the first sample outside */
+  forMs: number;
+  /** no new onset within this time after one */
+  refractoryMs: number;
+  /** a deviation that stays on one side of the band this long is the new normal (level re-baselined) */
+  newNormalMs: number;
+  /** the remembered size of alarmed excursions halves in this time; 0 turns the memory off */
+  memoryMs: number;
+  /** a silence longer than this is a gap: the run is dropped and alarms wait `warmupMs` again */
+  gapMs: number;
+  /** optional seasonal profile, e.g. { periodMs: 86_400_000, buckets: 24 } */
   seasonality?: SeasonalityOptions | undefined;
   /** least half-width of the band, in robust scale units (mean absolute deviation of residuals) */
   bandWidth: number;
@@ -24,12 +34,10 @@ export interface ThresholdOptions {
   tailQuantile: number;
   /** ...times this margin, so heavy tails that are usual for the series do not alarm */
   tailMargin: number;
-  /** step, in log units, of the tail quantile trackers */
+  /** step, in log units, of the tail quantile trackers, per sample */
   tailRate: number;
-  /** adaptation rate of the level */
+  /** adaptation rate of the level and of the scale, per sample */
   levelRate: number;
-  /** adaptation rate of the scale */
-  scaleRate: number;
   /** adaptation rate of a seasonal slot, per sample falling in it */
   seasonalRate: number;
   /** residuals are clipped to this many scales before the level, scale and profile learn them */
@@ -40,62 +48,23 @@ export interface ThresholdOptions {
   minRelativeScale: number;
   /** smallest scale, as a fraction of the long-run unclipped mean absolute residual: mostly-zero spiky series */
   minSpreadScale: number;
-  /** an excursion no larger than `repeatMargin` times the last alarmed one on the same side raises no new onset... */
+  /** an excursion must exceed `repeatMargin` times the remembered one on its side to raise an onset */
   repeatMargin: number;
-  /** ...while that memory, halving every this many samples, lasts; 0 turns it off */
-  repeatHalfLife: number;
-  /** samples after an onset during which no new onset is raised */
-  refractorySamples: number;
-  /** a run of this many outside samples on one side is taken as the new normal (level re-baselined) */
-  shiftSamples: number;
-  /** a time step this many times the usual spacing is a gap */
-  gapFactor: number;
-  /** samples after a gap during which no alarm is raised */
-  gapRewarmSamples: number;
 }
 
-export const DEFAULT_THRESHOLD_OPTIONS: ThresholdOptions = {
-  warmupSamples: 100,
-  consecutive: 1,
-  seasonality: undefined,
-  bandWidth: 8,
-  tailQuantile: 0.995,
-  tailMargin: 1.5,
-  tailRate: 0.03,
-  levelRate: 0.01,
-  scaleRate: 0.01,
-  seasonalRate: 0.05,
-  huberClip: 2,
-  minScale: 1e-9,
-  minRelativeScale: 0.001,
-  minSpreadScale: 0.1,
-  repeatMargin: 1.1,
-  repeatHalfLife: 8000,
-  refractorySamples: 36,
-  shiftSamples: 30,
-  gapFactor: 10,
-  gapRewarmSamples: 12,
-};
+const durations = ['warmupMs', 'forMs', 'refractoryMs', 'newNormalMs', 'memoryMs', 'gapMs'] as const;
+const rates = ['levelRate', 'seasonalRate', 'tailRate'] as const;
+const positives = ['bandWidth', 'tailMargin', 'huberClip', 'repeatMargin'] as const;
+const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale'] as const;
 
-const positiveInts = ['warmupSamples', 'consecutive', 'shiftSamples'] as const;
-const nonNegativeInts = ['refractorySamples', 'gapRewarmSamples'] as const;
-const rates = ['levelRate', 'scaleRate', 'seasonalRate', 'tailRate'] as const;
-const positives = ['bandWidth', 'tailMargin', 'huberClip', 'repeatMargin', 'gapFactor'] as const;
-const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale', 'repeatHalfLife'] as const;
-
-/** Defaults overlaid with `opts`; throws a RangeError naming the first unusable option. */
-export function resolveOptions(opts: Partial<ThresholdOptions> = {}): ThresholdOptions {
-  const o: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
-  for (const [key, value] of Object.entries(opts)) {
-    // an undefined tuning knob keeps its default; an undefined or null seasonality means none
-    if (key === 'seasonality') o.seasonality = (value as SeasonalityOptions | null | undefined) ?? undefined;
-    else if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
-  }
+/** Throws a RangeError naming the first unusable option; returns the options otherwise. */
+export function checkOptions(o: ThresholdOptions): ThresholdOptions {
   const fail = (key: string, what: string): never => {
     throw new RangeError(`thresholds: ${key} must be ${what}`);
   };
-  for (const k of positiveInts) if (!Number.isInteger(o[k]) || o[k] < 1) fail(k, 'an integer >= 1');
-  for (const k of nonNegativeInts) if (!Number.isInteger(o[k]) || o[k] < 0) fail(k, 'an integer >= 0');
+  for (const k of durations) if (!(o[k] >= 0 && Number.isFinite(o[k]))) fail(k, 'a finite duration >= 0');
+  if (!(o.newNormalMs > 0)) fail('newNormalMs', 'a duration > 0');
+  if (!(o.gapMs > 0)) fail('gapMs', 'a duration > 0');
   for (const k of rates) if (!(o[k] > 0 && o[k] <= 1)) fail(k, 'in (0, 1]');
   for (const k of positives) if (!(o[k] > 0 && Number.isFinite(o[k]))) fail(k, 'a finite number > 0');
   for (const k of nonNegatives) if (!(o[k] >= 0 && Number.isFinite(o[k]))) fail(k, 'a finite number >= 0');

@@ -7,7 +7,8 @@ import type { SeasonalProfile } from './seasonal.js';
 import { emptyProfile } from './seasonal.js';
 import type { ThresholdOptions } from './options.js';
 
-export const STATE_VERSION = 1;
+/** Bumped whenever the shape or meaning of the state changes; another version is relearned. */
+export const STATE_VERSION = 2;
 
 export interface ThresholdState {
   version: number;
@@ -22,23 +23,26 @@ export interface ThresholdState {
   /** tracked tail quantiles of residuals above and below the baseline, in scale units */
   tailUp: number;
   tailDown: number;
-  /** distance from the baseline of the last alarmed excursion above and below, decaying */
+  /** distance from the baseline of the largest excursion remembered above and below, fading */
   alarmedUp: number;
   alarmedDown: number;
   /** time of the first and last sample learned; null before the first */
   firstTimeMs: number | null;
   lastTimeMs: number | null;
-  /** usual time between samples, to tell a gap from normal spacing; 0 until known */
-  spacingMs: number;
-  /** length and side (+1 above, -1 below) of the current run of outside samples */
+  /** length, side (+1 above, -1 below) and start time of the current run of outside samples */
   run: number;
   runSide: number;
+  runStartMs: number;
+  /** that side's tail when the current run started */
+  runTail: number;
+  /** 1 once the current run has been judged (it lasted `forMs`) */
+  runChecked: number;
   /** sum of the deseasonalised values of the current run, for re-baselining */
   runSum: number;
-  /** samples left before a new onset may be raised */
-  cooldown: number;
-  /** samples left before alarms resume after a gap */
-  rewarm: number;
+  /** time of the last onset; null before the first */
+  lastOnsetMs: number | null;
+  /** alarms wait until this time after a gap; 0 when there was none */
+  rewarmUntilMs: number;
   /** seasonal profile, null without seasonality */
   profile: SeasonalProfile | null;
 }
@@ -56,12 +60,14 @@ export function initialState(opts: ThresholdOptions): ThresholdState {
     alarmedDown: 0,
     firstTimeMs: null,
     lastTimeMs: null,
-    spacingMs: 0,
     run: 0,
     runSide: 0,
+    runStartMs: 0,
+    runTail: 1,
+    runChecked: 0,
     runSum: 0,
-    cooldown: 0,
-    rewarm: 0,
+    lastOnsetMs: null,
+    rewarmUntilMs: 0,
     profile: opts.seasonality ? emptyProfile(opts.seasonality) : null,
   };
 }
@@ -79,35 +85,33 @@ const NUMBER_FIELDS = [
   'tailDown',
   'alarmedUp',
   'alarmedDown',
-  'spacingMs',
   'run',
   'runSide',
+  'runStartMs',
+  'runTail',
+  'runChecked',
   'runSum',
-  'cooldown',
-  'rewarm',
+  'rewarmUntilMs',
 ] as const;
+const NULLABLE_FIELDS = ['firstTimeMs', 'lastTimeMs', 'lastOnsetMs'] as const;
 
 /**
- * A deep copy of a stored state, checked against the options it will run with.
- * A profile that no longer matches the seasonality option is dropped (relearned),
- * not misread; any other malformed state throws a TypeError.
+ * A deep copy of a stored state, checked against the options it will run with, or
+ * null when it cannot be used: another version (a state written by an older
+ * release) or a malformed one. A profile that no longer matches the seasonality
+ * option is dropped (relearned), not misread.
  */
-export function restoreState(raw: ThresholdState, opts: ThresholdOptions): ThresholdState {
-  const r = raw as unknown as Record<string, unknown> | null;
-  if (r === null || typeof r !== 'object' || r.version !== STATE_VERSION) {
-    throw new TypeError(`thresholds: unsupported state version ${String(r?.version)}`);
-  }
-  for (const k of NUMBER_FIELDS) {
-    if (!finite(r[k])) throw new TypeError(`thresholds: state.${k} must be a finite number`);
-  }
-  if (!(raw.tailUp > 0 && raw.tailDown > 0)) throw new TypeError('thresholds: state tails must be > 0');
-  for (const k of ['firstTimeMs', 'lastTimeMs']) {
-    if (r[k] !== null && !finite(r[k])) throw new TypeError(`thresholds: state.${k} must be a finite number or null`);
-  }
+export function restoreState(raw: unknown, opts: ThresholdOptions): ThresholdState | null {
+  const r = raw as Record<string, unknown> | null;
+  if (r === null || typeof r !== 'object' || r.version !== STATE_VERSION) return null;
+  for (const k of NUMBER_FIELDS) if (!finite(r[k])) return null;
+  for (const k of NULLABLE_FIELDS) if (r[k] !== null && !finite(r[k])) return null;
+  const st = raw as ThresholdState;
+  if (!(st.tailUp > 0 && st.tailDown > 0)) return null;
   let profile: SeasonalProfile | null = null;
   if (opts.seasonality) {
     const { periodMs, buckets } = opts.seasonality;
-    const p = raw.profile;
+    const p = st.profile;
     profile =
       p && p.periodMs === periodMs && numbers(p.offsets, buckets) && numbers(p.counts, buckets)
         ? { periodMs, offsets: p.offsets.slice(), counts: p.counts.slice() }
@@ -115,22 +119,24 @@ export function restoreState(raw: ThresholdState, opts: ThresholdOptions): Thres
   }
   return {
     version: STATE_VERSION,
-    learned: raw.learned,
-    level: raw.level,
-    scale: raw.scale,
-    spread: raw.spread,
-    tailUp: raw.tailUp,
-    tailDown: raw.tailDown,
-    alarmedUp: raw.alarmedUp,
-    alarmedDown: raw.alarmedDown,
-    firstTimeMs: raw.firstTimeMs,
-    lastTimeMs: raw.lastTimeMs,
-    spacingMs: raw.spacingMs,
-    run: raw.run,
-    runSide: raw.runSide,
-    runSum: raw.runSum,
-    cooldown: raw.cooldown,
-    rewarm: raw.rewarm,
+    learned: st.learned,
+    level: st.level,
+    scale: st.scale,
+    spread: st.spread,
+    tailUp: st.tailUp,
+    tailDown: st.tailDown,
+    alarmedUp: st.alarmedUp,
+    alarmedDown: st.alarmedDown,
+    firstTimeMs: st.firstTimeMs,
+    lastTimeMs: st.lastTimeMs,
+    run: st.run,
+    runSide: st.runSide,
+    runStartMs: st.runStartMs,
+    runTail: st.runTail,
+    runChecked: st.runChecked,
+    runSum: st.runSum,
+    lastOnsetMs: st.lastOnsetMs,
+    rewarmUntilMs: st.rewarmUntilMs,
     profile,
   };
 }

@@ -115,7 +115,7 @@ describe('dashboard queries on data the collector and processor wrote', function
       'queue.shards': 2,
       // Windows that close within the test: rollups are written per closed window.
       'processor.averageWindow': '4s',
-      'processor.thresholds.warmupSamples': 3,
+      'processor.thresholds.warmup': '6s',
       'processor.thresholds.metrics': Object.values(PROCESSOR_METRICS),
       'processor.prediction.minSamples': 3,
       'processor.prediction.window': '30s',

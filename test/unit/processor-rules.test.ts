@@ -44,7 +44,7 @@ describe('alert life cycle', () => {
 const cfg = parseConfig({
   processor: {
     rules: [{ name: 'rx_high', metric: 'net_rx_rate', op: '>', value: 1000 }],
-    thresholds: { warmupSamples: 5, consecutive: 1 },
+    thresholds: { warmup: '2m', for: '0s' },
   },
 });
 

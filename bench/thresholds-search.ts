@@ -1,0 +1,179 @@
+/**
+ * How the detector's parameters are chosen, and nested cross-validation of that
+ * choice (`npm run eval:thresholds -- --cv`).
+ *
+ * The choice covers every knob of the detector (ThresholdOptions, but `minScale`,
+ * a guard against dividing by zero). The knobs that decide what alarms (GRID) are
+ * searched exhaustively, the others (REFINE) held at the middle of their lists;
+ * then coordinate descent over all knobs starts from the best grid point: each
+ * knob in turn moves to the value with the best F1 if that beats the current one
+ * by MIN_GAIN, in rounds until a round changes nothing. F1 is pooled over the series the
+ * choice may look at. Deterministic: no random draws.
+ *
+ * Nested cross-validation: for each folder, the whole choice is made again on the
+ * other folders only and the chosen parameters are scored on the held-out folder;
+ * the held-out counts are pooled. The shipped defaults are the choice made on all
+ * folders; the pooled held-out F1 estimates what that choice is worth on series
+ * it never saw.
+ */
+import { DynamicThreshold, DEFAULT_THRESHOLD_OPTIONS } from '../processor/thresholds/index.js';
+import type { ThresholdOptions } from '../processor/thresholds/index.js';
+import { scoreOnsets, sumCounts, f1Of, folderOf, type Counts, type Series } from './thresholds-data.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+type Axes = Record<string, unknown[]>;
+
+/** Searched exhaustively: 3^6 x 2 = 1458 points. */
+export const GRID: Axes = {
+  bandWidth: [6, 8, 10],
+  tailMargin: [1.5, 2, 3],
+  repeatMargin: [1.1, 1.25, 1.5],
+  memoryMs: [7 * DAY, 28 * DAY, 112 * DAY],
+  refractoryMs: [HOUR, 3 * HOUR, 12 * HOUR],
+  newNormalMs: [HOUR, 2 * HOUR, 4 * HOUR],
+  seasonality: [undefined, { periodMs: DAY, buckets: 24 }],
+};
+
+/** Held at their first value (the conventional one) during the grid search, then refined with the rest. */
+export const REFINE: Axes = {
+  tailQuantile: [0.995, 0.99, 0.999],
+  tailRate: [0.03, 0.01, 0.1],
+  levelRate: [0.01, 0.003, 0.03],
+  seasonalRate: [0.05, 0.02, 0.1],
+  huberClip: [2, 1.5, 3],
+  minRelativeScale: [0.001, 0, 0.01],
+  minSpreadScale: [0.1, 0, 0.3],
+  forMs: [0, 10 * MIN, 30 * MIN],
+  warmupMs: [HOUR, 30 * MIN, 2 * HOUR],
+  gapMs: [6 * HOUR, HOUR, DAY],
+};
+
+export const SEARCH_SPACE: Axes = { ...GRID, ...REFINE };
+const MAX_ROUNDS = 5;
+/** Coordinate descent moves a knob only for at least this much F1 (about one window in fifty). */
+const MIN_GAIN = 0.01;
+
+/** Onsets (sample indexes) of the detector with `opts` over a whole series. */
+export function detect(series: Series, opts: Partial<ThresholdOptions>): number[] {
+  const d = new DynamicThreshold(opts);
+  const onsets: number[] = [];
+  for (let i = 0; i < series.times.length; i++) {
+    if (d.update(series.times[i], series.values[i]).anomaly) onsets.push(i);
+  }
+  return onsets;
+}
+
+const keyOf = (o: ThresholdOptions): string =>
+  JSON.stringify(Object.keys(SEARCH_SPACE).map((k) => (o as unknown as Record<string, unknown>)[k] ?? null));
+
+/** Scores option sets on every series once, and remembers the counts. */
+export class Scorer {
+  private cache = new Map<string, Map<string, Counts>>();
+  constructor(readonly series: Series[]) {}
+
+  counts(o: ThresholdOptions): Map<string, Counts> {
+    const key = keyOf(o);
+    let m = this.cache.get(key);
+    if (!m) {
+      m = new Map();
+      for (const s of this.series) m.set(s.name, scoreOnsets(s, detect(s, o)));
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  total(o: ThresholdOptions, pick: (name: string) => boolean): Counts {
+    const out = { tp: 0, fp: 0, fn: 0 };
+    for (const [n, c] of this.counts(o)) {
+      if (!pick(n)) continue;
+      out.tp += c.tp;
+      out.fp += c.fp;
+      out.fn += c.fn;
+    }
+    return out;
+  }
+
+  get evaluated(): number {
+    return this.cache.size;
+  }
+}
+
+const withKnob = (o: ThresholdOptions, k: string, v: unknown): ThresholdOptions => ({ ...o, [k]: v });
+
+/** Every grid point, the REFINE knobs at their first values. */
+export function gridPoints(): ThresholdOptions[] {
+  let start: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
+  for (const [k, values] of Object.entries(REFINE)) start = withKnob(start, k, values[0]);
+  let out = [start];
+  for (const [k, values] of Object.entries(GRID)) out = out.flatMap((o) => values.map((v) => withKnob(o, k, v)));
+  return out;
+}
+
+/** The parameter choice, looking only at the series `pick` accepts. */
+export function choose(scorer: Scorer, pick: (name: string) => boolean, points = gridPoints()): ThresholdOptions {
+  const f1 = (o: ThresholdOptions) => f1Of(scorer.total(o, pick)).f1;
+  let best = points[0];
+  let bestF1 = f1(best);
+  for (const o of points.slice(1)) {
+    const v = f1(o);
+    if (v > bestF1) [best, bestF1] = [o, v];
+  }
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let moved = false;
+    for (const [k, values] of Object.entries(SEARCH_SPACE)) {
+      for (const v of values) {
+        const o = withKnob(best, k, v);
+        const score = f1(o);
+        if (score > bestF1 + MIN_GAIN) {
+          [best, bestF1] = [o, score];
+          moved = true;
+        }
+      }
+    }
+    if (!moved) break;
+  }
+  return best;
+}
+
+export interface Fold {
+  folder: string;
+  chosen: ThresholdOptions;
+  heldOut: Counts;
+}
+
+/** Nested cross-validation over the folders of `scorer.series`. */
+export function nestedCv(scorer: Scorer, onFold?: (f: Fold) => void): { folds: Fold[]; pooled: Counts } {
+  const points = gridPoints();
+  const folders = [...new Set(scorer.series.map((s) => folderOf(s.name)))];
+  const folds: Fold[] = [];
+  for (const folder of folders) {
+    const chosen = choose(scorer, (n) => folderOf(n) !== folder, points);
+    const fold = { folder, chosen, heldOut: scorer.total(chosen, (n) => folderOf(n) === folder) };
+    folds.push(fold);
+    onFold?.(fold);
+  }
+  return { folds, pooled: sumCounts(folds.map((f) => f.heldOut)) };
+}
+
+/** The knobs of `o` that differ from the shipped defaults, for printing. */
+export function describeChoice(o: ThresholdOptions): string {
+  const fmtValue = (k: string, v: unknown): string => {
+    if (k === 'seasonality') return v ? `${(v as { buckets: number }).buckets}/day` : 'none';
+    if (k.endsWith('Ms') && typeof v === 'number') {
+      if (v === 0) return '0';
+      if (v % DAY === 0) return `${v / DAY}d`;
+      if (v % HOUR === 0) return `${v / HOUR}h`;
+      return `${v / MIN}m`;
+    }
+    return String(v);
+  };
+  const d = DEFAULT_THRESHOLD_OPTIONS as unknown as Record<string, unknown>;
+  const r = o as unknown as Record<string, unknown>;
+  const diff = Object.keys(SEARCH_SPACE)
+    .filter((k) => JSON.stringify(r[k] ?? null) !== JSON.stringify(d[k] ?? null))
+    .map((k) => `${k} ${fmtValue(k, r[k])}`);
+  return diff.length ? diff.join(', ') : 'the shipped defaults';
+}

@@ -1,0 +1,44 @@
+/**
+ * The detector's options from the processor's configuration (`processor.thresholds`),
+ * so the defaults shipped are the configuration's defaults, and what
+ * `npm run eval:thresholds` scores is what the processor runs.
+ */
+import { DEFAULTS, type Config } from '../../common/config.js';
+import type { ThresholdOptions } from './options.js';
+
+export type ThresholdConfig = Config['processor']['thresholds'];
+
+/**
+ * The estimator's statistics: not configuration (they describe how the level, scale
+ * and tails are estimated, not what should alarm), but knobs all the same, so
+ * `eval:thresholds --cv` searches them along with the configured ones.
+ */
+export const STATISTICS = {
+  tailQuantile: 0.995,
+  tailRate: 0.03,
+  levelRate: 0.01,
+  seasonalRate: 0.05,
+  huberClip: 2,
+  minScale: 1e-9,
+  minRelativeScale: 0.001,
+  minSpreadScale: 0.1,
+} as const satisfies Partial<ThresholdOptions>;
+
+export function thresholdOptions(th: ThresholdConfig): ThresholdOptions {
+  return {
+    ...STATISTICS,
+    warmupMs: th.warmup,
+    forMs: th.for,
+    refractoryMs: th.refractory,
+    newNormalMs: th.newNormal,
+    memoryMs: th.memory,
+    gapMs: th.gap,
+    bandWidth: th.bandWidth,
+    tailMargin: th.tailMargin,
+    repeatMargin: th.repeatMargin,
+    seasonality: th.seasonality.period > 0 ? { periodMs: th.seasonality.period, buckets: th.seasonality.buckets } : undefined,
+  };
+}
+
+/** What the processor runs when nothing is configured. */
+export const DEFAULT_THRESHOLD_OPTIONS: ThresholdOptions = thresholdOptions(DEFAULTS.processor.thresholds);
