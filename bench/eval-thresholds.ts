@@ -12,7 +12,8 @@
  * --onsets FILE    writes every series' alarm onsets as JSON,
  *                  {"<folder>/<file>.csv": ["YYYY-MM-DD HH:MM:SS", ...]}
  * --cv             nested cross-validation of the parameter choice over the folders
- *                  (bench/thresholds-search.ts)
+ *                  (bench/thresholds-search.ts); with --cv-middle, the search starts
+ *                  only from the refined knobs at the middle of their lists
  * --verbose        per-series counts
  *
  * The scoring rule is in bench/thresholds-data.ts.
@@ -26,7 +27,7 @@ import {
   loadSeries, scoreOnsets, f1Of, sumCounts, folderOf, formatTimestamp, probationEnd,
   type Series, type Counts,
 } from './thresholds-data.js';
-import { Scorer, nestedCv, choose, describeChoice, detect } from './thresholds-search.js';
+import { Scorer, nestedCv, choose, describeChoice, detect, gridPoints } from './thresholds-search.js';
 
 /** What the processor runs with its default configuration: the only option set scored. */
 export const SHIPPED: ThresholdOptions = thresholdOptions(DEFAULTS.processor.thresholds);
@@ -158,6 +159,12 @@ function report(set: DataSet, verbose: boolean): { ours: Counts; stat: Counts } 
     ['dynamic threshold, shipped defaults', shipped],
     ['static mean ± 3σ of the first 15 %', staticDetector(3)],
     ['rolling mean ± 3σ of the last 288 samples', rollingDetector(288, 3)],
+    // what each part adds: the shipped defaults with one part taken out
+    ['  shipped, without the seasonal profile', (x) => detect(x, { ...SHIPPED, seasonality: undefined })],
+    ['  shipped, without the repeat memory', (x) => detect(x, { ...SHIPPED, memoryMs: 0 })],
+    ['  shipped, without the tail trackers', (x) => detect(x, { ...SHIPPED, tailMargin: 1e-9 })],
+    ['  shipped, without either', (x) => detect(x, { ...SHIPPED, memoryMs: 0, tailMargin: 1e-9 })],
+    ['  shipped, without Huber clipping', (x) => detect(x, { ...SHIPPED, huberClip: 1e12 })],
   ];
   const results = variants.map(([label, det]) => [label, evaluate(set.series, det)] as const);
   const ours = results[0][1];
@@ -179,15 +186,17 @@ function report(set: DataSet, verbose: boolean): { ours: Counts; stat: Counts } 
   return { ours: total(ours), stat: total(results[1][1]) };
 }
 
-function crossValidate(sets: DataSet[]): void {
+function crossValidate(sets: DataSet[], start: 'first' | 'middle'): void {
   const all = sets.flatMap((s) => s.series);
   const scorer = new Scorer(all);
   const started = Date.now();
+  const starts = start === 'middle' ? [gridPoints('middle')] : undefined;
   console.log('nested cross-validation: for each folder, the whole parameter choice on the other folders only');
+  if (start === 'middle') console.log('(searching only from the refined knobs at the middle of their lists)');
   console.log(`${'held-out folder'.padEnd(44)}  TP   FP  FN     P     R    F1 | chosen on the others`);
-  const { pooled } = nestedCv(scorer, (f) => console.log(`${row(f.folder, f.heldOut)} | ${describeChoice(f.chosen)}`));
+  const { pooled } = nestedCv(scorer, (f) => console.log(`${row(f.folder, f.heldOut)} | ${describeChoice(f.chosen)}`), starts);
   console.log(row('pooled over the held-out folders', pooled));
-  const onAll = choose(scorer, () => true);
+  const onAll = choose(scorer, () => true, starts);
   console.log(`the same choice on all folders: ${describeChoice(onAll)}`);
   console.log(`(${scorer.evaluated} option sets scored in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   console.log('');
@@ -224,7 +233,7 @@ function main(): void {
     writeFileSync(onsetsFile, JSON.stringify(out, null, 1) + '\n');
     console.log(`onsets of ${Object.keys(out).length} series written to ${onsetsFile}`);
   }
-  if (flags.has('--cv')) return crossValidate(sets);
+  if (flags.has('--cv')) return crossValidate(sets, flags.has('--cv-middle') ? 'middle' : 'first');
 
   const scores = sets.map((set) => [set, report(set, flags.has('--verbose'))] as const);
   const passes = 5;

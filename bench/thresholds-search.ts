@@ -4,10 +4,12 @@
  *
  * The choice covers every knob of the detector (ThresholdOptions, but `minScale`,
  * a guard against dividing by zero). The knobs that decide what alarms (GRID) are
- * searched exhaustively, the others (REFINE) held at the middle of their lists;
- * then coordinate descent over all knobs starts from the best grid point: each
- * knob in turn moves to the value with the best F1 if that beats the current one
- * by MIN_GAIN, in rounds until a round changes nothing. F1 is pooled over the series the
+ * searched exhaustively, the others (REFINE) held at a starting value; then
+ * coordinate descent over all knobs starts from the best grid point: each knob in
+ * turn moves to the value with the best F1 if that beats the current one by
+ * MIN_GAIN, in rounds until a round changes nothing. This runs from two starts (the
+ * REFINE knobs at their first, conventional, values and at the middle of their
+ * lists) and the better result is the choice. F1 is pooled over the series the
  * choice may look at. Deterministic: no random draws.
  *
  * Nested cross-validation: for each folder, the whole choice is made again on the
@@ -103,17 +105,20 @@ export class Scorer {
 
 const withKnob = (o: ThresholdOptions, k: string, v: unknown): ThresholdOptions => ({ ...o, [k]: v });
 
-/** Every grid point, the REFINE knobs at their first values. */
-export function gridPoints(): ThresholdOptions[] {
-  let start: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
-  for (const [k, values] of Object.entries(REFINE)) start = withKnob(start, k, values[0]);
-  let out = [start];
+/**
+ * Every grid point, the REFINE knobs at their first values (the conventional ones), or
+ * with `start: 'middle'` at the middle of their lists (to see how much the start matters).
+ */
+export function gridPoints(start: 'first' | 'middle' = 'first'): ThresholdOptions[] {
+  let base: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
+  for (const [k, values] of Object.entries(REFINE)) base = withKnob(base, k, values[start === 'first' ? 0 : values.length >> 1]);
+  let out = [base];
   for (const [k, values] of Object.entries(GRID)) out = out.flatMap((o) => values.map((v) => withKnob(o, k, v)));
   return out;
 }
 
-/** The parameter choice, looking only at the series `pick` accepts. */
-export function choose(scorer: Scorer, pick: (name: string) => boolean, points = gridPoints()): ThresholdOptions {
+/** Grid search, then coordinate descent, from one set of grid points. */
+function descend(scorer: Scorer, pick: (name: string) => boolean, points: ThresholdOptions[]): [ThresholdOptions, number] {
   const f1 = (o: ThresholdOptions) => f1Of(scorer.total(o, pick)).f1;
   let best = points[0];
   let bestF1 = f1(best);
@@ -135,7 +140,25 @@ export function choose(scorer: Scorer, pick: (name: string) => boolean, points =
     }
     if (!moved) break;
   }
-  return best;
+  return [best, bestF1];
+}
+
+/**
+ * The parameter choice, looking only at the series `pick` accepts: the better of the
+ * searches from each set of starting points (by default, the REFINE knobs at their
+ * conventional values and at the middle of their lists).
+ */
+export function choose(
+  scorer: Scorer,
+  pick: (name: string) => boolean,
+  starts: ThresholdOptions[][] = [gridPoints('first'), gridPoints('middle')],
+): ThresholdOptions {
+  let best: [ThresholdOptions, number] | undefined;
+  for (const points of starts) {
+    const r = descend(scorer, pick, points);
+    if (!best || r[1] > best[1]) best = r;
+  }
+  return best![0];
 }
 
 export interface Fold {
@@ -145,12 +168,15 @@ export interface Fold {
 }
 
 /** Nested cross-validation over the folders of `scorer.series`. */
-export function nestedCv(scorer: Scorer, onFold?: (f: Fold) => void): { folds: Fold[]; pooled: Counts } {
-  const points = gridPoints();
+export function nestedCv(
+  scorer: Scorer,
+  onFold?: (f: Fold) => void,
+  starts?: ThresholdOptions[][],
+): { folds: Fold[]; pooled: Counts } {
   const folders = [...new Set(scorer.series.map((s) => folderOf(s.name)))];
   const folds: Fold[] = [];
   for (const folder of folders) {
-    const chosen = choose(scorer, (n) => folderOf(n) !== folder, points);
+    const chosen = choose(scorer, (n) => folderOf(n) !== folder, starts);
     const fold = { folder, chosen, heldOut: scorer.total(chosen, (n) => folderOf(n) === folder) };
     folds.push(fold);
     onFold?.(fold);
