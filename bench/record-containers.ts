@@ -6,10 +6,11 @@
  *   npm run record:containers -- --export FILE [--out bench/data/containers]
  *
  * Starts six containers of the busybox test image, each running one typical
- * pattern (below), runs the collector's metrics path (the same code as
- * `npm run collector`, writing to the InfluxDB database `shipwatch_traces`) and
- * appends every cycle's sample of those containers, exactly as the collector
- * hands it to the processor's queue, to a JSON-lines file (`--raw`, default
+ * pattern (below), runs the collector's metrics path (its Collector, registry
+ * and stats source as `npm run collector` wires them, writing to the InfluxDB
+ * database `shipwatch_traces`) and appends every cycle's sample of those
+ * containers, exactly as the collector hands it to the processor's queue, to a
+ * JSON-lines file (`--raw`, default
  * under the system's temp dir). At the end, or with `--export FILE` for a run
  * that was cut short, the processor's own metric code turns the samples into
  * NAB-format CSVs (cpu_percent, mem_usage), the labelled windows and meta.json
@@ -23,7 +24,12 @@ import { services, docker, testConfig, ROOT } from '../test/helpers/services.js'
 import { createLogger } from '../common/log.js';
 import { parseDuration } from '../common/duration.js';
 import { DEFAULTS } from '../common/config.js';
-import { startCollectorParts } from '../collector/service.js';
+import { createDocker, engineInfo } from '../common/docker.js';
+import { InfluxWriter } from '../common/influx/writer.js';
+import { IntervalScheduler } from '../common/scheduler.js';
+import { Collector, type SamplesSink } from '../collector/collector.js';
+import { ContainerRegistry } from '../collector/registry.js';
+import { selectSource } from '../collector/sources/select.js';
 import { containerSample } from '../collector/queue-feed.js';
 import { metricValues, currentCounters } from '../processor/metrics.js';
 import type { ContainerSample } from '../common/queue/payload.js';
@@ -32,7 +38,6 @@ import { PROCESSOR_METRICS } from '../common/schema.js';
 
 const MiB = 1024 * 1024;
 const LABEL = 'shipwatch.trace';
-const FOLDER = 'docker30s';
 
 /** Busy work of `n` shell iterations (about 3 µs each with busybox here). */
 const work = (n: string) => `i=0; while [ $i -lt ${n} ]; do i=$((i+1)); done`;
@@ -108,22 +113,22 @@ interface Meta {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
-async function record(durationMs: number, intervalMs: number, rawFile: string, outDir: string): Promise<void> {
+async function record(run: string, durationMs: number, intervalMs: number, rawFile: string, outDir: string): Promise<void> {
   services();
   const d = docker();
   const log = createLogger('record', 'warn');
   const start = Date.now();
   const at = (f: number) => Math.round((start + f * durationMs) / 1000);
   const list = patterns(at, durationMs / 1000);
-  const old = await d.listContainers({ all: true, filters: { label: [LABEL] } });
+  const old = await d.listContainers({ all: true, filters: { label: [`${LABEL}=${run}`] } });
   await Promise.all(old.map((c) => d.getContainer(c.Id).remove({ force: true })));
   const ids = new Map<string, string>();
   for (const p of list) {
     const c = await d.createContainer({
-      name: `trace-${p.name}`,
+      name: `${run}-${p.name}`,
       Image: services().testImage,
       Cmd: ['sh', '-c', p.script],
-      Labels: { [LABEL]: p.name },
+      Labels: { [LABEL]: run },
       HostConfig: { Memory: p.memory, MemorySwap: p.memory, ShmSize: p.shm * MiB, NetworkMode: 'none' },
     });
     await c.start();
@@ -140,25 +145,28 @@ async function record(durationMs: number, intervalMs: number, rawFile: string, o
   };
   fs.writeFileSync(`${rawFile}.meta.json`, JSON.stringify(meta, null, 2));
   const out = fs.createWriteStream(rawFile, { flags: 'w' });
-  const cfg = testConfig('shipwatch_traces', {
-    'collector.interval': intervalMs,
-    'collector.logs.enabled': false,
-    'collector.processes.enabled': false,
-    'collector.disk.enabled': false,
-    'collector.images.enabled': false,
-    'queue.enabled': false,
-    'alerter.agent.enabled': false,
-  });
-  const running = await startCollectorParts(cfg, log);
+  const cfg = testConfig('shipwatch_traces', { 'collector.interval': intervalMs });
+  // The collector's metrics path, as `npm run collector` wires it, with the samples that
+  // would go to the processor's queue kept here instead.
+  const writer = new InfluxWriter(cfg.influx, log);
+  await writer.ensureDatabase();
+  const engine = await engineInfo(createDocker(cfg.docker), cfg, log);
+  const source = selectSource(cfg, createDocker(cfg.docker), log);
+  const registry = new ContainerRegistry(createDocker(cfg.docker), { inspectEvery: cfg.collector.inspectEvery, listEvery: cfg.collector.listEvery });
   let cycles = 0;
-  running.collector.onSamples = (c) => {
-    for (const x of c.containers) {
-      const name = ids.get(x.meta.id);
-      if (!name) continue;
-      out.write(JSON.stringify({ time: c.time, name, sample: containerSample(x.meta, x.sample, x.cpuPercent, []) }) + '\n');
-    }
-    if (++cycles % 20 === 0) process.stderr.write(`record: ${cycles} cycles, ${iso(c.time)}\n`);
+  const samples: SamplesSink = {
+    cycle(c) {
+      for (const x of c.containers) {
+        const name = ids.get(x.meta.id);
+        if (!name) continue;
+        out.write(JSON.stringify({ time: c.time, name, sample: containerSample(x.meta, x.sample, x.derived, []) }) + '\n');
+      }
+      if (++cycles % 20 === 0) process.stderr.write(`record: ${cycles} cycles, ${iso(c.time)}\n`);
+    },
   };
+  const collector = new Collector({ registry, source, sink: writer, samples, engine, opts: cfg.collector, log });
+  const scheduler = new IntervalScheduler(intervalMs, (tick) => collector.cycle(tick), log);
+  scheduler.start();
   process.stderr.write(`record: ${list.length} containers, until ${iso(start + durationMs)}; raw samples in ${rawFile}\n`);
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, durationMs);
@@ -170,7 +178,9 @@ async function record(durationMs: number, intervalMs: number, rawFile: string, o
     process.once('SIGTERM', early);
   });
   await done;
-  await running.stop();
+  await scheduler.stop();
+  source.close();
+  await writer.close();
   await new Promise((r) => out.end(r));
   await Promise.all([...ids.keys()].map((id) => d.getContainer(id).remove({ force: true })));
   exportTraces(rawFile, outDir);
@@ -185,6 +195,8 @@ interface RawLine {
 /** Turns the raw samples into NAB-format CSVs, labelled windows and meta.json, with the processor's metric code. */
 function exportTraces(rawFile: string, outDir: string): void {
   const meta = JSON.parse(fs.readFileSync(`${rawFile}.meta.json`, 'utf8')) as Meta;
+  // the folder is named after the interval: docker30s for the collector's default
+  const FOLDER = `docker${Math.round(meta.interval / 1000)}s`;
   const lines = fs.readFileSync(rawFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RawLine);
   const series = new Map<string, Array<[number, number]>>();
   const limits: Record<string, number> = {};
@@ -231,8 +243,10 @@ const { values: args } = parseArgs({
     raw: { type: 'string', default: path.join(os.tmpdir(), 'shipwatch-traces.jsonl') },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'data', 'containers') },
     export: { type: 'string' },
+    /** container names start with it; containers of an earlier run of the same name are removed first */
+    run: { type: 'string', default: 'trace' },
   },
 });
 if (args.export) exportTraces(args.export, args.out);
-else await record(parseDuration(args.duration), parseDuration(args.interval), args.raw, args.out);
+else await record(args.run, parseDuration(args.duration), parseDuration(args.interval), args.raw, args.out);
 process.exit(0);
