@@ -3,7 +3,7 @@
  * configuration, on labelled series, beside simple thresholds measured in the same
  * run, and measures its update rate.
  *
- *   npm run eval:thresholds [-- FOLDER [LABELS]] [--onsets FILE] [--cv] [--verbose]
+ *   npm run eval:thresholds [-- FOLDER [LABELS]] [--onsets FILE] [--cv [--cv-starts S,...]] [--verbose]
  *
  * Without FOLDER: bench/data/nab (NAB's series, with its license) and the recorded
  * container traces in bench/data/containers, each scored on its own.
@@ -12,8 +12,8 @@
  * --onsets FILE    writes every series' alarm onsets as JSON,
  *                  {"<folder>/<file>.csv": ["YYYY-MM-DD HH:MM:SS", ...]}
  * --cv             nested cross-validation of the parameter choice over the folders
- *                  (bench/thresholds-search.ts); with --cv-middle, the search starts
- *                  only from the refined knobs at the middle of their lists
+ *                  (bench/thresholds-search.ts); --cv-starts S,... makes the search
+ *                  start from each of previous, low, high given (default: previous)
  * --verbose        per-series counts
  *
  * The scoring rule is in bench/thresholds-data.ts.
@@ -27,7 +27,7 @@ import {
   loadSeries, scoreOnsets, f1Of, sumCounts, folderOf, formatTimestamp, probationEnd,
   type Series, type Counts,
 } from './thresholds-data.js';
-import { Scorer, nestedCv, choose, describeChoice, detect, gridPoints } from './thresholds-search.js';
+import { Scorer, nestedCv, choose, describeChoice, detect, STARTS, DEFAULT_STARTS, type Start } from './thresholds-search.js';
 
 /** What the processor runs with its default configuration: the only option set scored. */
 export const SHIPPED: ThresholdOptions = thresholdOptions(DEFAULTS.processor.thresholds);
@@ -186,13 +186,12 @@ function report(set: DataSet, verbose: boolean): { ours: Counts; stat: Counts } 
   return { ours: total(ours), stat: total(results[1][1]) };
 }
 
-function crossValidate(sets: DataSet[], start: 'first' | 'middle'): void {
+function crossValidate(sets: DataSet[], starts: Start[]): void {
   const all = sets.flatMap((s) => s.series);
   const scorer = new Scorer(all);
   const started = Date.now();
-  const starts = start === 'middle' ? [gridPoints('middle')] : undefined;
   console.log('nested cross-validation: for each folder, the whole parameter choice on the other folders only');
-  if (start === 'middle') console.log('(searching only from the refined knobs at the middle of their lists)');
+  console.log(`(the search starts the refined knobs at: ${starts.join(', ')})`);
   console.log(`${'held-out folder'.padEnd(44)}  TP   FP  FN     P     R    F1 | chosen on the others`);
   const { pooled } = nestedCv(scorer, (f) => console.log(`${row(f.folder, f.heldOut)} | ${describeChoice(f.chosen)}`), starts);
   console.log(row('pooled over the held-out folders', pooled));
@@ -217,8 +216,10 @@ function main(): void {
   const flags = new Set<string>();
   const positional: string[] = [];
   let onsetsFile: string | undefined;
+  let cvStarts: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--onsets') onsetsFile = args[++i];
+    else if (args[i] === '--cv-starts') cvStarts = args[++i];
     else if (args[i].startsWith('--')) flags.add(args[i]);
     else positional.push(args[i]);
   }
@@ -233,7 +234,11 @@ function main(): void {
     writeFileSync(onsetsFile, JSON.stringify(out, null, 1) + '\n');
     console.log(`onsets of ${Object.keys(out).length} series written to ${onsetsFile}`);
   }
-  if (flags.has('--cv')) return crossValidate(sets, flags.has('--cv-middle') ? 'middle' : 'first');
+  if (flags.has('--cv')) {
+    const starts = (cvStarts?.split(',') ?? DEFAULT_STARTS) as Start[];
+    for (const s of starts) if (!STARTS.includes(s)) throw new Error(`--cv-starts: one or more of ${STARTS.join(', ')}`);
+    return crossValidate(sets, starts);
+  }
 
   const scores = sets.map((set) => [set, report(set, flags.has('--verbose'))] as const);
   const passes = 5;

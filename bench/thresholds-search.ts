@@ -7,9 +7,10 @@
  * searched exhaustively, the others (REFINE) held at a starting value; then
  * coordinate descent over all knobs starts from the best grid point: each knob in
  * turn moves to the value with the best F1 if that beats the current one by
- * MIN_GAIN, in rounds until a round changes nothing. This runs from two starts (the
- * REFINE knobs at their first, conventional, values and at the middle of their
- * lists) and the better result is the choice. F1 is pooled over the series the
+ * MIN_GAIN, in rounds until a round changes nothing. The REFINE knobs start at the
+ * previous release's values; `--cv-starts` measures the choice from other starts
+ * (all lowest, all highest, or the best of several), since those previous values
+ * were themselves picked on this data. F1 is pooled over the series the
  * choice may look at. Deterministic: no random draws.
  *
  * Nested cross-validation: for each folder, the whole choice is made again on the
@@ -39,19 +40,32 @@ export const GRID: Axes = {
   seasonality: [undefined, { periodMs: DAY, buckets: 24 }],
 };
 
-/** Held at their first value (the conventional one) during the grid search, then refined with the rest. */
+/**
+ * Searched by coordinate descent only, from a starting value: each list in ascending
+ * order, its middle value the previous release's (for `forMs`, `warmupMs`, `gapMs`,
+ * whose lists are not centred on it, START says which).
+ */
 export const REFINE: Axes = {
-  tailQuantile: [0.995, 0.99, 0.999],
-  tailRate: [0.03, 0.01, 0.1],
-  levelRate: [0.01, 0.003, 0.03],
-  seasonalRate: [0.05, 0.02, 0.1],
-  huberClip: [2, 1.5, 3],
-  minRelativeScale: [0.001, 0, 0.01],
-  minSpreadScale: [0.1, 0, 0.3],
+  tailQuantile: [0.99, 0.995, 0.999],
+  tailRate: [0.01, 0.03, 0.1],
+  levelRate: [0.003, 0.01, 0.03],
+  seasonalRate: [0.02, 0.05, 0.1],
+  huberClip: [1.5, 2, 3],
+  minRelativeScale: [0, 0.001, 0.01],
+  minSpreadScale: [0, 0.1, 0.3],
   forMs: [0, 10 * MIN, 30 * MIN],
-  warmupMs: [HOUR, 30 * MIN, 2 * HOUR],
-  gapMs: [6 * HOUR, HOUR, DAY],
+  warmupMs: [30 * MIN, HOUR, 2 * HOUR],
+  gapMs: [HOUR, 6 * HOUR, DAY],
 };
+
+/**
+ * Where the search starts the REFINE knobs: the previous release's values (the
+ * choice), or all lowest, or all highest (`--cv-starts`, to see what the start is worth).
+ */
+export type Start = 'previous' | 'low' | 'high';
+export const STARTS: Start[] = ['previous', 'low', 'high'];
+export const DEFAULT_STARTS: Start[] = ['previous'];
+const PREVIOUS: Record<string, unknown> = { forMs: 0, warmupMs: HOUR, gapMs: 6 * HOUR };
 
 export const SEARCH_SPACE: Axes = { ...GRID, ...REFINE };
 const MAX_ROUNDS = 5;
@@ -105,13 +119,13 @@ export class Scorer {
 
 const withKnob = (o: ThresholdOptions, k: string, v: unknown): ThresholdOptions => ({ ...o, [k]: v });
 
-/**
- * Every grid point, the REFINE knobs at their first values (the conventional ones), or
- * with `start: 'middle'` at the middle of their lists (to see how much the start matters).
- */
-export function gridPoints(start: 'first' | 'middle' = 'first'): ThresholdOptions[] {
+/** Every grid point, with the REFINE knobs at the given start. */
+export function gridPoints(start: Start = 'previous'): ThresholdOptions[] {
   let base: ThresholdOptions = { ...DEFAULT_THRESHOLD_OPTIONS };
-  for (const [k, values] of Object.entries(REFINE)) base = withKnob(base, k, values[start === 'first' ? 0 : values.length >> 1]);
+  for (const [k, values] of Object.entries(REFINE)) {
+    const v = start === 'low' ? values[0] : start === 'high' ? values[values.length - 1] : k in PREVIOUS ? PREVIOUS[k] : values[values.length >> 1];
+    base = withKnob(base, k, v);
+  }
   let out = [base];
   for (const [k, values] of Object.entries(GRID)) out = out.flatMap((o) => values.map((v) => withKnob(o, k, v)));
   return out;
@@ -144,18 +158,13 @@ function descend(scorer: Scorer, pick: (name: string) => boolean, points: Thresh
 }
 
 /**
- * The parameter choice, looking only at the series `pick` accepts: the better of the
- * searches from each set of starting points (by default, the REFINE knobs at their
- * conventional values and at the middle of their lists).
+ * The parameter choice, looking only at the series `pick` accepts: the best of the
+ * searches from each start (by default, the previous release's values only).
  */
-export function choose(
-  scorer: Scorer,
-  pick: (name: string) => boolean,
-  starts: ThresholdOptions[][] = [gridPoints('first'), gridPoints('middle')],
-): ThresholdOptions {
+export function choose(scorer: Scorer, pick: (name: string) => boolean, starts: Start[] = DEFAULT_STARTS): ThresholdOptions {
   let best: [ThresholdOptions, number] | undefined;
-  for (const points of starts) {
-    const r = descend(scorer, pick, points);
+  for (const start of starts) {
+    const r = descend(scorer, pick, gridPoints(start));
     if (!best || r[1] > best[1]) best = r;
   }
   return best![0];
@@ -171,7 +180,7 @@ export interface Fold {
 export function nestedCv(
   scorer: Scorer,
   onFold?: (f: Fold) => void,
-  starts?: ThresholdOptions[][],
+  starts: Start[] = DEFAULT_STARTS,
 ): { folds: Fold[]; pooled: Counts } {
   const folders = [...new Set(scorer.series.map((s) => folderOf(s.name)))];
   const folds: Fold[] = [];
