@@ -70,7 +70,7 @@ const PREVIOUS: Record<string, unknown> = { forMs: 0, warmupMs: HOUR, gapMs: 6 *
 export const SEARCH_SPACE: Axes = { ...GRID, ...REFINE };
 const MAX_ROUNDS = 5;
 /** Coordinate descent moves a knob only for at least this much F1 (about one window in fifty). */
-const MIN_GAIN = 0.01;
+export const MIN_GAIN = 0.01;
 
 /** Onsets (sample indexes) of the detector with `opts` over a whole series. */
 export function detect(series: Series, opts: Partial<ThresholdOptions>): number[] {
