@@ -19,7 +19,9 @@
  * folders; the pooled held-out F1 estimates what that choice is worth on series
  * it never saw.
  */
-import { DynamicThreshold, DEFAULT_THRESHOLD_OPTIONS } from '../processor/thresholds/index.js';
+import { DynamicThreshold, DEFAULT_THRESHOLD_OPTIONS, thresholdOptions } from '../processor/thresholds/index.js';
+import { DEFAULTS } from '../common/config.js';
+import { PROCESSOR_METRICS } from '../common/schema.js';
 import type { ThresholdOptions } from '../processor/thresholds/index.js';
 import { scoreOnsets, sumCounts, f1Of, folderOf, type Counts, type Series } from './thresholds-data.js';
 
@@ -72,9 +74,24 @@ const MAX_ROUNDS = 5;
 /** Coordinate descent moves a knob only for at least this much F1 (about one window in fifty). */
 export const MIN_GAIN = 0.01;
 
-/** Onsets (sample indexes) of the detector with `opts` over a whole series. */
+const METRICS = new Set<string>(Object.values(PROCESSOR_METRICS));
+
+/** The processor metric a series is, by its file name ("<...>_<metric>.csv"), if any. */
+export function metricOf(name: string): string | undefined {
+  let found: string | undefined;
+  for (const m of METRICS) if (name.endsWith(`_${m}.csv`) && (!found || m.length > found.length)) found = m;
+  return found;
+}
+
+/**
+ * Onsets (sample indexes) of the detector with `opts` over a whole series; a series of
+ * a processor metric gets that metric's least change, as the processor would run it.
+ */
 export function detect(series: Series, opts: Partial<ThresholdOptions>): number[] {
-  const d = new DynamicThreshold(opts);
+  const metric = metricOf(series.name);
+  const d = new DynamicThreshold(
+    metric ? { ...opts, minWidth: thresholdOptions(DEFAULTS.processor.thresholds, metric).minWidth } : opts,
+  );
   const onsets: number[] = [];
   for (let i = 0; i < series.times.length; i++) {
     if (d.update(series.times[i], series.values[i]).anomaly) onsets.push(i);

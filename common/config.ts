@@ -165,6 +165,8 @@ const CollectorSchema = z.strictObject({
 
 const severity = z.enum(SEVERITIES);
 const processorMetric = z.enum(Object.values(PROCESSOR_METRICS) as [string, ...string[]]);
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 /** A static threshold: fires when `aggregate` of `metric` compares true against `value` for `for`. */
 const StaticRuleSchema = z.strictObject({
@@ -218,6 +220,24 @@ const ProcessorSchema = z.strictObject({
       tailMargin: z.number().min(1).max(10).default(1.5),
       /** an excursion must exceed the remembered one by this factor to raise an anomaly */
       repeatMargin: z.number().min(1).max(10).default(1.25),
+      /** per metric, in its unit: a change smaller than this never raises an anomaly (each side of the band is at least this wide) */
+      minChange: z
+        .strictObject({
+          /** percentage points of one core */
+          [PROCESSOR_METRICS.cpuPercent]: z.number().min(0).default(2),
+          /** bytes */
+          [PROCESSOR_METRICS.memUsage]: z.number().min(0).default(16 * MiB),
+          [PROCESSOR_METRICS.memPercent]: z.number().min(0).default(1),
+          /** bytes/s */
+          [PROCESSOR_METRICS.netRxRate]: z.number().min(0).default(10 * KiB),
+          [PROCESSOR_METRICS.netTxRate]: z.number().min(0).default(10 * KiB),
+          [PROCESSOR_METRICS.blkioReadRate]: z.number().min(0).default(100 * KiB),
+          [PROCESSOR_METRICS.blkioWriteRate]: z.number().min(0).default(100 * KiB),
+          [PROCESSOR_METRICS.pids]: z.number().min(0).default(2),
+          /** bytes */
+          [PROCESSOR_METRICS.fsUsage]: z.number().min(0).default(64 * MiB),
+        })
+        .prefault({}),
       /** seasonal profile, e.g. period 1d with 24 buckets; period 0 = none */
       seasonality: z
         .strictObject({ period: durationOrZero('1d'), buckets: z.number().int().min(1).max(10_000).default(24) })

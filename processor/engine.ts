@@ -57,20 +57,31 @@ const LIMITED = [PROCESSOR_METRICS.memUsage, PROCESSOR_METRICS.fsUsage];
 export const eventKey = (e: EventPayload) => `${e.action}|${e.id}`;
 
 export class HostEngine {
-  readonly thresholdOptions: ThresholdOptions;
+  private readonly thresholdOpts = new Map<string, ThresholdOptions>();
   private readonly thresholdMetrics: Set<string>;
   private readonly trendOpts: TrendOptions;
   /** per container and metric: the configured detector, or the sensitivity its labels ask for */
   private readonly detectors: DetectorChoice;
+  /** SYN_RECV's band: no least change of its own, the fault's `min` is that */
+  private readonly synRecvOptions: ThresholdOptions;
 
   constructor(private readonly cfg: ProcessorConfig, private readonly snapshots = true) {
     const th = cfg.thresholds;
-    this.thresholdOptions = thresholdOptions(th);
-    // Fail at start, not on the first sample, when the options are unusable.
-    new DynamicThreshold(this.thresholdOptions);
+    // One option set per metric (each its own least change); unusable options fail here, at start.
+    for (const metric of Object.values(PROCESSOR_METRICS)) {
+      const o = thresholdOptions(th, metric);
+      new DynamicThreshold(o);
+      this.thresholdOpts.set(metric, o);
+    }
+    this.synRecvOptions = thresholdOptions(th);
     this.thresholdMetrics = new Set(th.enabled ? th.metrics : []);
-    this.detectors = new DetectorChoice(this.thresholdOptions, this.thresholdMetrics);
+    this.detectors = new DetectorChoice((metric) => this.thresholdOptionsFor(metric), this.thresholdMetrics);
     this.trendOpts = { window: cfg.prediction.window, buckets: TREND_BUCKETS, minSamples: cfg.prediction.minSamples };
+  }
+
+  /** The detector options the processor runs for `metric`. */
+  thresholdOptionsFor(metric: string): ThresholdOptions {
+    return this.thresholdOpts.get(metric) ?? thresholdOptions(this.cfg.thresholds, metric);
   }
 
   /**
@@ -127,7 +138,7 @@ export class HostEngine {
       const restarted = this.updateInfo(c, sample, t);
       const ev = this.sampleMetrics(s, c, sample, t, restarted, out);
       if (cfg.faults.logErrors.enabled) trackLogErrors(c, sample.logMatches, t, cfg.faults.logErrors);
-      if (sample.tcp || c.tcp) updateTcp(c, sample.tcp, t, cfg.faults.synRecv.min, this.thresholdOptions);
+      if (sample.tcp || c.tcp) updateTcp(c, sample.tcp, t, cfg.faults.synRecv.min, this.synRecvOptions);
       c.seen = t;
       out.samples++;
       const known = alerted.has(c.name);

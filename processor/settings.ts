@@ -5,7 +5,7 @@
  * a wider or narrower band than the configured one).
  */
 import type { ContainerSettings, Sensitivity } from '../common/container-settings.js';
-import { resolveOptions, type ThresholdOptions } from './thresholds/index.js';
+import type { ThresholdOptions } from './thresholds/index.js';
 import type { StaticRule } from './rules.js';
 
 /** Rule names of label limits: threshold.<metric>. */
@@ -26,19 +26,26 @@ export function labelThresholdRules(s: ContainerSettings | undefined): StaticRul
 const BAND_FACTOR: Record<Exclude<Sensitivity, 'off'>, number> = { low: 1.5, medium: 1, high: 2 / 3 };
 
 export class DetectorChoice {
-  private readonly byLevel: Record<Exclude<Sensitivity, 'off'>, Partial<ThresholdOptions>>;
+  private readonly scaled = new Map<string, ThresholdOptions>();
 
-  /** `base`: the configured options; `metrics`: those the configuration feeds to the detector. */
-  constructor(private readonly base: Partial<ThresholdOptions>, private readonly metrics: ReadonlySet<string>) {
-    const r = resolveOptions(base);
-    const scaled = (f: number): Partial<ThresholdOptions> => (f === 1 ? base : { ...base, bandWidth: r.bandWidth * f, tailMargin: r.tailMargin * f });
-    this.byLevel = { low: scaled(BAND_FACTOR.low), medium: base, high: scaled(BAND_FACTOR.high) };
-  }
+  /** `base`: the configured options of a metric; `metrics`: those the configuration feeds to the detector. */
+  constructor(private readonly base: (metric: string) => ThresholdOptions, private readonly metrics: ReadonlySet<string>) {}
 
   /** The detector options for a metric of a container, or undefined when it gets no detector. */
-  optionsFor(s: ContainerSettings | undefined, metric: string): Partial<ThresholdOptions> | undefined {
+  optionsFor(s: ContainerSettings | undefined, metric: string): ThresholdOptions | undefined {
     const level = s?.anomaly?.[metric];
-    if (level === undefined) return this.metrics.has(metric) ? this.base : undefined;
-    return level === 'off' ? undefined : this.byLevel[level];
+    if (level === undefined) return this.metrics.has(metric) ? this.base(metric) : undefined;
+    if (level === 'off') return undefined;
+    const f = BAND_FACTOR[level];
+    if (f === 1) return this.base(metric);
+    // one option set per metric and level, made once: the engine asks on every sample
+    const key = `${level}|${metric}`;
+    let o = this.scaled.get(key);
+    if (!o) {
+      const b = this.base(metric);
+      o = { ...b, bandWidth: b.bandWidth * f, tailMargin: b.tailMargin * f };
+      this.scaled.set(key, o);
+    }
+    return o;
   }
 }

@@ -24,9 +24,15 @@ export const STATISTICS = {
   minSpreadScale: 0.1,
 } as const satisfies Partial<ThresholdOptions>;
 
-export function thresholdOptions(th: ThresholdConfig): ThresholdOptions {
+/**
+ * The detector's options for one metric (its `minChange`), or for a series of no
+ * known metric (no least width).
+ */
+export function thresholdOptions(th: ThresholdConfig, metric?: string): ThresholdOptions {
+  const minChange = th.minChange as Record<string, number>;
   return {
     ...STATISTICS,
+    minWidth: (metric !== undefined && minChange[metric]) || 0,
     warmupMs: th.warmup,
     forMs: th.for,
     refractoryMs: th.refractory,
@@ -40,5 +46,5 @@ export function thresholdOptions(th: ThresholdConfig): ThresholdOptions {
   };
 }
 
-/** What the processor runs when nothing is configured. */
+/** What the processor runs when nothing is configured, for a series of no known metric. */
 export const DEFAULT_THRESHOLD_OPTIONS: ThresholdOptions = thresholdOptions(DEFAULTS.processor.thresholds);

@@ -112,8 +112,8 @@ export class DynamicThreshold {
     const scale = this.effectiveScale(baseline);
     const residual = value - baseline;
     const distance = residual < 0 ? -residual : residual;
-    const halfUp = scale * this.widthUnits(s.tailUp);
-    const halfDown = scale * this.widthUnits(s.tailDown);
+    const halfUp = this.halfWidth(scale, s.tailUp);
+    const halfDown = this.halfWidth(scale, s.tailDown);
     const halfWidth = residual > 0 ? halfUp : halfDown;
     const outside = distance > halfWidth;
     const warm = this.isWarm(timeMs);
@@ -154,6 +154,13 @@ export class DynamicThreshold {
       }
     } else {
       s.run = 0;
+      // a sample inside the band is remembered too: a spike the tails have nearly learned
+      // is not news when it pokes out of the band next time
+      if (o.memoryMs > 0 && s.learned >= MIN_LEARNED && !(s.lastOnsetMs !== null && timeMs - s.lastOnsetMs < o.refractoryMs)) {
+        if (residual > 0) {
+          if (distance > s.alarmedUp) s.alarmedUp = distance;
+        } else if (distance > s.alarmedDown) s.alarmedDown = distance;
+      }
     }
 
     // learning: clipped residuals, so the outliers being judged barely move the band
@@ -219,8 +226,8 @@ export class DynamicThreshold {
     const scale = this.effectiveScale(value);
     return {
       baseline: value,
-      lower: value - scale * this.widthUnits(s.tailDown),
-      upper: value + scale * this.widthUnits(s.tailUp),
+      lower: value - this.halfWidth(scale, s.tailDown),
+      upper: value + this.halfWidth(scale, s.tailUp),
       warm: false,
       outside: false,
       anomaly: false,
@@ -238,8 +245,8 @@ export class DynamicThreshold {
     const warm = Number.isFinite(timeMs) && this.isWarm(timeMs);
     return {
       baseline,
-      lower: baseline - scale * this.widthUnits(s.tailDown),
-      upper: baseline + scale * this.widthUnits(s.tailUp),
+      lower: baseline - this.halfWidth(scale, s.tailDown),
+      upper: baseline + this.halfWidth(scale, s.tailUp),
       warm,
       outside: false,
       anomaly: false,
@@ -259,10 +266,11 @@ export class DynamicThreshold {
     return timeMs - s.firstTimeMs >= this.opts.warmupMs && timeMs >= s.rewarmUntilMs;
   }
 
-  /** Half-width of one side of the band in scale units, given that side's tail. */
-  private widthUnits(tail: number): number {
+  /** Half-width of one side of the band, given the scale and that side's tail. */
+  private halfWidth(scale: number, tail: number): number {
     const t = this.opts.tailMargin * tail;
-    return t > this.opts.bandWidth ? t : this.opts.bandWidth;
+    const w = scale * (t > this.opts.bandWidth ? t : this.opts.bandWidth);
+    return w > this.opts.minWidth ? w : this.opts.minWidth;
   }
 
   private effectiveScale(baseline: number): number {

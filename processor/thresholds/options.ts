@@ -50,12 +50,14 @@ export interface ThresholdOptions {
   minSpreadScale: number;
   /** an excursion must exceed `repeatMargin` times the remembered one on its side to raise an onset */
   repeatMargin: number;
+  /** least half-width of each side of the band, in the series' units: smaller changes are never news */
+  minWidth: number;
 }
 
 const durations = ['warmupMs', 'forMs', 'refractoryMs', 'newNormalMs', 'memoryMs', 'gapMs'] as const;
 const rates = ['levelRate', 'seasonalRate', 'tailRate'] as const;
 const positives = ['bandWidth', 'tailMargin', 'huberClip', 'repeatMargin'] as const;
-const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale'] as const;
+const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale', 'minWidth'] as const;
 
 /** Throws a RangeError naming the first unusable option; returns the options otherwise. */
 export function checkOptions(o: ThresholdOptions): ThresholdOptions {

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { parseSettings, parseLimit, monitored } from '../../collector/settings.js';
 import { labelThresholdRules, DetectorChoice } from '../../processor/settings.js';
+import { thresholdOptions } from '../../processor/thresholds/index.js';
 import { routesFor, recoveryRuleFor } from '../../alerter/settings.js';
 import { Router } from '../../alerter/routing.js';
 import { parseConfig } from '../../common/config.js';
@@ -64,21 +65,24 @@ describe('container settings from labels', () => {
     expect(labelThresholdRules({ thresholds: { cpu_percent: 80 } })).to.deep.equal([
       { name: 'threshold.cpu_percent', metric: 'cpu_percent', aggregate: 'avg', op: '>', value: 80, for: 0, severity: 'warning', labels: {}, containers: '*' },
     ]);
-    const d = new DetectorChoice({ warmupSamples: 5 }, new Set(['cpu_percent']));
-    expect(d.optionsFor(undefined, 'cpu_percent')).to.deep.equal({ warmupSamples: 5 });
+    const th = parseConfig({}).processor.thresholds;
+    const d = new DetectorChoice((metric) => thresholdOptions(th, metric), new Set(['cpu_percent']));
+    expect(d.optionsFor(undefined, 'cpu_percent')).to.deep.equal(thresholdOptions(th, 'cpu_percent'));
     expect(d.optionsFor(undefined, 'pids')).to.equal(undefined);
     expect(d.optionsFor({ anomaly: { cpu_percent: 'off' } }, 'cpu_percent')).to.equal(undefined);
-    expect(d.optionsFor({ anomaly: { pids: 'medium' } }, 'pids')).to.deep.equal({ warmupSamples: 5 });
+    expect(d.optionsFor({ anomaly: { pids: 'medium' } }, 'pids')).to.deep.equal(thresholdOptions(th, 'pids'));
     const low = d.optionsFor({ anomaly: { pids: 'low' } }, 'pids')!;
     const high = d.optionsFor({ anomaly: { pids: 'high' } }, 'pids')!;
-    expect(low.bandWidth).to.be.greaterThan(high.bandWidth!);
-    expect(low.tailMargin).to.be.greaterThan(high.tailMargin!);
+    expect(low.bandWidth).to.be.greaterThan(high.bandWidth);
+    expect(low.tailMargin).to.be.greaterThan(high.tailMargin);
+    // the metric's own least change is kept at every sensitivity
+    expect(high.minWidth).to.equal(th.minChange.pids);
   });
 
   describe('in the processor engine', () => {
-    const cfg = parseConfig({ processor: { thresholds: { warmupSamples: 5 } } });
+    const cfg = parseConfig({ processor: { thresholds: { warmup: '2m' } } });
     // Every sample closes a window (rollups are written per closed window) and bands are drawn at once.
-    const windowed = parseConfig({ processor: { averageWindow: '30s', thresholds: { warmupSamples: 1 } } });
+    const windowed = parseConfig({ processor: { averageWindow: '30s', thresholds: { warmup: '1s' } } });
     const ctr = (cpu: number, settings?: ContainerSample['settings']): ContainerSample => ({
       id: 'a'.repeat(64), name: 'web', image: 'nginx:1', state: 'running', startedAt: T0 - 3_600_000, restartCount: 0,
       cpu: { percent: cpu }, mem: { usage: 100, limit: 1000, percent: null }, pids: { current: 3, limit: null }, ...(settings ? { settings } : {}),
@@ -120,7 +124,8 @@ describe('container settings from labels', () => {
     });
 
     it('a sensitivity label feeds a metric the configuration does not to the detector; off takes one away', () => {
-      const bands = (settings?: ContainerSample['settings']) => feed([ctr(10, settings), ctr(11, settings)], windowed).lines
+      // the detector is warm, and draws its band, after its warm-up and 10 samples
+      const bands = (settings?: ContainerSample['settings']) => feed(Array.from({ length: 11 }, (_, i) => ctr(10 + (i % 2), settings)), windowed).lines
         .filter((l) => l.startsWith('shipwatch_threshold,')).flatMap((l) => [...l.matchAll(/[ ,](\w+)_lower=/g)].map((m) => m[1]));
       const banded = (settings?: ContainerSample['settings']) => [...new Set(bands(settings))].sort();
       expect(banded()).to.deep.equal(['cpu_percent', 'mem_usage']);

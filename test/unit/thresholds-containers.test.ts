@@ -6,10 +6,11 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DynamicThreshold, DEFAULT_THRESHOLD_OPTIONS, type ThresholdResult } from '../../processor/thresholds/index.js';
+import { DynamicThreshold, thresholdOptions, type ThresholdResult } from '../../processor/thresholds/index.js';
+import { metricOf } from '../../bench/thresholds-search.js';
 import { HostEngine } from '../../processor/engine.js';
 import { newHostState } from '../../processor/state.js';
-import { parseConfig } from '../../common/config.js';
+import { parseConfig, DEFAULTS } from '../../common/config.js';
 import type { ContainerSample } from '../../common/queue/payload.js';
 import { loadSeries, parseTimestamp, type Series } from '../../bench/thresholds-data.js';
 import { ROOT } from '../helpers/paths.js';
@@ -29,8 +30,9 @@ const trace = (pattern: string, metric: string): Series => {
   return s;
 };
 
+/** The detector as the processor runs it for the series' metric. */
 function run(s: Series): ThresholdResult[] {
-  const d = new DynamicThreshold(DEFAULT_THRESHOLD_OPTIONS);
+  const d = new DynamicThreshold(thresholdOptions(DEFAULTS.processor.thresholds, metricOf(s.name)));
   return Array.from(s.times, (t, i) => d.update(t, s.values[i]));
 }
 const onsetTimes = (s: Series, r: ThresholdResult[]) => Array.from(s.times).filter((_, i) => r[i].anomaly);

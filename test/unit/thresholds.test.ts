@@ -9,6 +9,7 @@ import type { ThresholdOptions, ThresholdResult, ThresholdState } from '../../pr
 import { DEFAULTS, parseConfig } from '../../common/config.js';
 import { HostEngine } from '../../processor/engine.js';
 import { SHIPPED } from '../../bench/eval-thresholds.js';
+import { PROCESSOR_METRICS } from '../../common/schema.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -327,7 +328,16 @@ describe('DynamicThreshold', () => {
     it('ships the processor configuration defaults, and the evaluation scores exactly those', () => {
       expect(DEFAULT_THRESHOLD_OPTIONS).to.deep.equal(thresholdOptions(DEFAULTS.processor.thresholds));
       expect(SHIPPED).to.deep.equal(DEFAULT_THRESHOLD_OPTIONS);
-      expect(new HostEngine(parseConfig({}).processor).thresholdOptions).to.deep.equal(SHIPPED);
+      const engine = new HostEngine(parseConfig({}).processor);
+      const { minWidth: none, ...shipped } = SHIPPED;
+      expect(none).to.equal(0);
+      const minChange = DEFAULTS.processor.thresholds.minChange as Record<string, number>;
+      for (const metric of Object.values(PROCESSOR_METRICS)) {
+        // the same options, but each metric with its least change
+        const { minWidth, ...rest } = engine.thresholdOptionsFor(metric);
+        expect(rest, metric).to.deep.equal(shipped);
+        expect(minWidth, metric).to.equal(minChange[metric]).and.be.greaterThan(0);
+      }
     });
 
     it('takes durations from the configuration and names a bad key', () => {
