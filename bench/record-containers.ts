@@ -2,7 +2,7 @@
  * Records real container traces through the real collector, for the
  * dynamic-threshold fixtures in bench/data/containers.
  *
- *   npm run record:containers [-- --duration 8h --interval 30s --raw FILE --out bench/data/containers]
+ *   npm run record:containers [-- --duration 8h --step-at 0.5 --interval 30s --raw FILE --out bench/data/containers]
  *   npm run record:containers -- --export FILE [--out bench/data/containers]
  *
  * Starts six containers of the busybox test image, each running one typical
@@ -52,7 +52,7 @@ interface Pattern {
 }
 
 /** The patterns; `at(f)` is the epoch second at fraction f of the recording. */
-function patterns(at: (f: number) => number, durationS: number): Pattern[] {
+function patterns(at: (f: number) => number, durationS: number, stepAt: number): Pattern[] {
   const leakMb = 140;
   const leakEvery = Math.max(1, Math.floor((0.7 * durationS) / leakMb));
   return [
@@ -92,10 +92,10 @@ function patterns(at: (f: number) => number, durationS: number): Pattern[] {
     },
     {
       name: 'step',
-      what: 'holds 8 MiB and does little work; at 50 % of the run (a deploy) takes 48 MiB more and ~20x the work, and stays so',
+      what: `holds 8 MiB and does little work; at ${Math.round(stepAt * 100)} % of the run (a deploy) takes 48 MiB more and ~20x the work, and stays so`,
       script:
         `${fill('heap', 8)}; w=5000; while :; do ` +
-        `if [ $w -eq 5000 ] && [ $(date +%s) -ge ${at(0.5)} ]; then ${fill('deploy', 48)}; w=120000; fi; ` +
+        `if [ $w -eq 5000 ] && [ $(date +%s) -ge ${at(stepAt)} ]; then ${fill('deploy', 48)}; w=120000; fi; ` +
         `${work('$w')}; sleep 1; done`,
       shm: 128,
     },
@@ -113,13 +113,13 @@ interface Meta {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
-async function record(run: string, durationMs: number, intervalMs: number, rawFile: string, outDir: string): Promise<void> {
+async function record(run: string, durationMs: number, stepAt: number, intervalMs: number, rawFile: string, outDir: string): Promise<void> {
   services();
   const d = docker();
   const log = createLogger('record', 'warn');
   const start = Date.now();
   const at = (f: number) => Math.round((start + f * durationMs) / 1000);
-  const list = patterns(at, durationMs / 1000);
+  const list = patterns(at, durationMs / 1000, stepAt);
   const old = await d.listContainers({ all: true, filters: { label: [`${LABEL}=${run}`] } });
   await Promise.all(old.map((c) => d.getContainer(c.Id).remove({ force: true })));
   const ids = new Map<string, string>();
@@ -140,7 +140,7 @@ async function record(run: string, durationMs: number, intervalMs: number, rawFi
     startedAt: iso(start),
     duration: durationMs,
     leak: { from: at(0.25) * 1000, to: at(0.25) * 1000 + 140 * leakEvery * 1000 },
-    step: { at: at(0.5) * 1000 },
+    step: { at: at(stepAt) * 1000 },
     patterns: list.map((p) => ({ name: p.name, what: p.what, memoryLimit: p.memory ?? null })),
   };
   fs.writeFileSync(`${rawFile}.meta.json`, JSON.stringify(meta, null, 2));
@@ -239,6 +239,8 @@ function exportTraces(rawFile: string, outDir: string): void {
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '8h' },
+    /** when the step (the deploy) happens, as a fraction of --duration: after the detector's warm-up */
+    'step-at': { type: 'string', default: '0.5' },
     interval: { type: 'string', default: '30s' },
     raw: { type: 'string', default: path.join(os.tmpdir(), 'shipwatch-traces.jsonl') },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'data', 'containers') },
@@ -247,6 +249,11 @@ const { values: args } = parseArgs({
     run: { type: 'string', default: 'trace' },
   },
 });
+function stepFraction(v: string): number {
+  const f = Number(v);
+  if (!(f > 0 && f < 1)) throw new Error(`--step-at: a fraction between 0 and 1, not ${v}`);
+  return f;
+}
 if (args.export) exportTraces(args.export, args.out);
-else await record(args.run, parseDuration(args.duration), parseDuration(args.interval), args.raw, args.out);
+else await record(args.run, parseDuration(args.duration), stepFraction(args['step-at']), parseDuration(args.interval), args.raw, args.out);
 process.exit(0);
