@@ -69,7 +69,7 @@ describe('per-container settings from labels, on real containers', function () {
       'collector.disk.enabled': false,
       'collector.images.enabled': false,
       'processor.faults.logErrors.enabled': false,
-      'processor.thresholds.warmupSamples': 3,
+      'processor.thresholds.warmup': '3s',
       // Windows that close within the test: rollups are written per closed window.
       'processor.averageWindow': '2s',
       'alerter.api.enabled': false,

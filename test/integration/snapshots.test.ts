@@ -64,7 +64,7 @@ describe('fault snapshots: logs off, read from Docker at the fault', function ()
       // Log collection stays off (the default): the snapshot's lines come from the capture.
       'collector.processes.enabled': true,
       'collector.processes.interval': '1s',
-      'processor.thresholds.warmupSamples': 3,
+      'processor.thresholds.warmup': '3s',
     });
     expect(cfg.collector.logs.enabled).to.equal(false);
     shards = cfg.queue.shards;

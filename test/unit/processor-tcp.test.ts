@@ -16,7 +16,7 @@ const tcp = (over: Partial<NonNullable<ContainerSample['tcp']>> = {}) => ({ esta
 
 /** Feeds one sample per step through encode/decode, as the consumer does; returns the transitions as "rule status @step". */
 function run(overrides: Record<string, unknown>, steps: Array<Partial<ContainerSample>>): string[] {
-  const cfg = parseConfig({ processor: { thresholds: { warmupSamples: 5, consecutive: 1 }, ...overrides } });
+  const cfg = parseConfig({ processor: { thresholds: { warmup: '2m' }, ...overrides } });
   const engine = new HostEngine(cfg.processor, false);
   let raw: Buffer | null = null;
   const out: string[] = [];
