@@ -23,7 +23,6 @@ const meta = JSON.parse(readFileSync(path.join(DIR, 'meta.json'), 'utf8')) as {
   leak: { from: string; to: string };
   memoryLimits: Record<string, number>;
 };
-const HOUR = 3_600_000;
 const trace = (pattern: string, metric: string): Series => {
   const s = series.get(`${FOLDER}/${pattern}_${metric}.csv`);
   if (!s) throw new Error(`no trace ${pattern}_${metric}`);
@@ -38,12 +37,14 @@ function run(s: Series): ThresholdResult[] {
 const onsetTimes = (s: Series, r: ThresholdResult[]) => Array.from(s.times).filter((_, i) => r[i].anomaly);
 
 describe('dynamic thresholds on container traces recorded at 30 s', () => {
-  it('has the six patterns, each long enough to warm up', () => {
+  it('has the six patterns, each warm well before its end, and the step after the warm-up', () => {
+    const warmup = DEFAULTS.processor.thresholds.warmup;
     for (const p of ['idle', 'steady', 'periodic', 'sawtooth', 'leak', 'step']) {
       for (const m of ['cpu_percent', 'mem_usage']) {
         const s = trace(p, m);
-        expect(s.times[s.times.length - 1] - s.times[0]).to.be.greaterThan(6 * HOUR);
+        expect(s.times[s.times.length - 1] - s.times[0]).to.be.greaterThan(warmup + 15 * 60_000);
         expect(run(s).at(-1)!.warm).to.equal(true);
+        if (p === 'step') expect(parseTimestamp(meta.step.at)).to.be.greaterThan(s.times[0] + warmup);
       }
     }
   });
@@ -57,20 +58,15 @@ describe('dynamic thresholds on container traces recorded at 30 s', () => {
     });
   }
 
-  it('raises one anomaly at the step, then takes the new level as normal', () => {
+  // Taking the new level as normal needs `newNormal` (4 h) after the step, longer than the
+  // recording: thresholds.test.ts has it on a synthetic step.
+  it('raises one anomaly at the step, and none after it', () => {
     const at = parseTimestamp(meta.step.at);
     for (const m of ['cpu_percent', 'mem_usage']) {
       const s = trace('step', m);
-      const r = run(s);
-      const onsets = onsetTimes(s, r);
+      const onsets = onsetTimes(s, run(s));
       expect(onsets, m).to.have.length(1);
       expect(onsets[0] - at, m).to.be.within(0, 5 * 60_000);
-      // the last hour: inside the band, whose baseline is the new level
-      const lastHour = r.filter((_, i) => s.times[i] > s.times[s.times.length - 1] - HOUR);
-      expect(lastHour.every((x) => !x.outside), m).to.equal(true);
-      const after = Array.from(s.values).filter((_, i) => s.times[i] > at + HOUR);
-      const mean = after.reduce((a, b) => a + b, 0) / after.length;
-      expect(Math.abs(r.at(-1)!.baseline - mean) / mean, m).to.be.below(0.1);
     }
   });
 });
@@ -137,14 +133,17 @@ describe('the processor on the recorded container traces, with its default confi
     expect(first!.key).to.match(/^(exhaustion|anomaly)\.mem_usage\|/);
     expect(first!.time).to.be.above(parseTimestamp(meta.leak.from));
     expect(first!.time).to.be.below(full);
-    expect(first!.time).to.be.below(parseTimestamp(meta.leak.to) - HOUR);
+    // well before the limit: in the first half of the leak
+    const from = parseTimestamp(meta.leak.from);
+    expect(first!.time).to.be.below(from + (parseTimestamp(meta.leak.to) - from) / 2);
   });
 
-  it('alerts once on the step for each metric, and resolves once the new level is normal', () => {
+  it('alerts once on the step for each metric', () => {
+    // it resolves once the band has taken the new level (`newNormal`), after the recording's end
     const step = of('step');
     for (const m of ['cpu_percent', 'mem_usage']) {
       const k = step.filter((t) => t.key.startsWith(`anomaly.${m}|`)).map((t) => t.status);
-      expect(k, m).to.deep.equal(['firing', 'resolved']);
+      expect(k, m).to.deep.equal(['firing']);
     }
     expect(step.filter((t) => !t.key.startsWith('anomaly.'))).to.deep.equal([]);
   });
