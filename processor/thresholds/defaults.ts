@@ -21,7 +21,7 @@ export const STATISTICS = {
   huberClip: 2,
   minScale: 1e-9,
   minRelativeScale: 0.001,
-  minSpreadScale: 0.1,
+  minSpreadScale: 0.3,
 } as const satisfies Partial<ThresholdOptions>;
 
 /**
