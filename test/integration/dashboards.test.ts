@@ -127,7 +127,8 @@ describe('dashboard queries on data the collector and processor wrote', function
     await once(collector.cycles, 'cycle');
     // Started while the collector watches: its create, start and die events are written.
     await runContainer(d, run, { name: names.once, cmd: ['sh', '-c', 'exit 3'] });
-    for (let i = 0; i < 10; i++) await once(collector.cycles, 'cycle');
+    // twelve cycles: the detector draws its band once warm, after 10 samples (a rate starts a cycle later)
+    for (let i = 0; i < 12; i++) await once(collector.cycles, 'cycle');
     // What the slower parts write (disk, images, processes, the processor's outputs) has no event to await.
     const ours = `AND ${ident(TAG.containerName)} =~ /^${run}-/`;
     const sources: Array<[string, string]> = [
