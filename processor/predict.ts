@@ -49,12 +49,15 @@ function median(a: Float64Array): number {
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
 
-/** Theil–Sen fit of the buckets; undefined with too little history. */
+/** Theil–Sen fit of the buckets; undefined with too little history (under half the window, or minSamples). */
 export function fitTrend(p: number[], now: number, limit: number, horizonMs: number, o: TrendOptions): Trend | undefined {
   const k = p.length / 3;
   let samples = 0;
   for (let i = 2; i < p.length; i += 3) samples += p[i];
-  if (k < 3 || samples < o.minSamples) return undefined;
+  // A sliding window is trusted once half of it is filled: over a few minutes a saw-tooth's rising
+  // edge looks like a leak. A fit over a whole fixed period (window Infinity) needs three buckets.
+  const minBuckets = Number.isFinite(o.window) ? Math.max(3, Math.ceil(o.buckets / 2)) : 3;
+  if (k < minBuckets || samples < o.minSamples) return undefined;
   const pairs = new Float64Array((k * (k - 1)) / 2);
   let n = 0;
   for (let i = 0; i < k; i++) {

@@ -102,6 +102,15 @@ describe('processor trend', () => {
     expect(fitTrend(q, T0 + 39 * 30_000, 200e6, 3_600_000, o)!.eta).to.equal(undefined);
   });
 
+  it('waits until its history spans half the window', () => {
+    const p: number[] = [];
+    // 1 MB per 30 s: a clear rise, but only 10 min of a 30 min window
+    for (let i = 0; i < 20; i++) addTrendSample(p, T0 + i * 30_000, 100e6 + i * 1e6, o);
+    expect(fitTrend(p, T0 + 19 * 30_000, 200e6, 3_600_000, o)).to.equal(undefined);
+    for (let i = 20; i < 31; i++) addTrendSample(p, T0 + i * 30_000, 100e6 + i * 1e6, o);
+    expect(fitTrend(p, T0 + 30 * 30_000, 200e6, 3_600_000, o)!.eta).to.be.a('number');
+  });
+
   it('needs minSamples and three buckets', () => {
     const p: number[] = [];
     addTrendSample(p, T0, 1, o);
