@@ -47,9 +47,14 @@ export class SamplesPublisher extends EventEmitter<PublisherEvents> {
   private readonly serializer = new Serializer();
   private closing = false;
   private readonly wakeClose = new AbortController();
+  /** Rejects at close: an add() that waits for a connection never made would otherwise never settle. */
+  private readonly closed = new Promise<never>((_, reject) =>
+    this.wakeClose.signal.addEventListener('abort', () => reject(new Error('the publisher closed')), { once: true }),
+  );
 
   constructor(private readonly cfg: Pick<Config, 'redis' | 'queue'>, client?: RedisClient) {
     super();
+    this.closed.catch(() => {});
     this.ownsClient = !client;
     this.client = client ?? createRedis(cfg.redis, { maxRetriesPerRequest: 3, connectionName: 'shipwatch-publisher' });
     // Connection errors surface on add() and are reported as `retrying`; unheard, ioredis prints each one.
@@ -81,7 +86,7 @@ export class SamplesPublisher extends EventEmitter<PublisherEvents> {
     const deadline = made + this.cfg.queue.publishRetry;
     for (let wait = RETRY_FIRST_MS; ; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
       try {
-        const job = await this.queueOf(host).add(name, data, { jobId });
+        const job = await Promise.race([this.queueOf(host).add(name, data, { jobId }), this.closed]);
         this.emit('published');
         return job.id!;
       } catch (e) {

@@ -94,7 +94,23 @@ describe('publisher: a Redis outage', function () {
 
   it('closing gives up what is still kept at once', async () => {
     const pub = new SamplesPublisher(config());
+    await pub.publishSamples(samples(T - 30_000));
     await redis.stop();
+    try {
+      const kept = pub.publishSamples(samples(T));
+      await sleep(500);
+      const t = Date.now();
+      await pub.close();
+      await kept.then(() => expect.fail('published while Redis was down'), () => {});
+      expect(Date.now() - t).to.be.below(10_000);
+    } finally {
+      await redis.start();
+    }
+  });
+
+  it('closing gives up a job of a publisher that never reached Redis', async () => {
+    await redis.stop();
+    const pub = new SamplesPublisher(config());
     try {
       const kept = pub.publishSamples(samples(T));
       await sleep(500);
