@@ -92,34 +92,29 @@ describe('publisher: a Redis outage', function () {
     }
   });
 
+  /** Publishes while Redis is down, then closes: the publish is given up at once. */
+  async function closeWhileDown(pub: SamplesPublisher) {
+    try {
+      const kept = pub.publishSamples(samples(T));
+      await sleep(500);
+      const t = Date.now();
+      await pub.close();
+      await kept.then(() => expect.fail('published while Redis was down'), () => {});
+      expect(Date.now() - t).to.be.below(10_000);
+    } finally {
+      await redis.start();
+    }
+  }
+
   it('closing gives up what is still kept at once', async () => {
     const pub = new SamplesPublisher(config());
     await pub.publishSamples(samples(T - 30_000));
     await redis.stop();
-    try {
-      const kept = pub.publishSamples(samples(T));
-      await sleep(500);
-      const t = Date.now();
-      await pub.close();
-      await kept.then(() => expect.fail('published while Redis was down'), () => {});
-      expect(Date.now() - t).to.be.below(10_000);
-    } finally {
-      await redis.start();
-    }
+    await closeWhileDown(pub);
   });
 
   it('closing gives up a job of a publisher that never reached Redis', async () => {
     await redis.stop();
-    const pub = new SamplesPublisher(config());
-    try {
-      const kept = pub.publishSamples(samples(T));
-      await sleep(500);
-      const t = Date.now();
-      await pub.close();
-      await kept.then(() => expect.fail('published while Redis was down'), () => {});
-      expect(Date.now() - t).to.be.below(10_000);
-    } finally {
-      await redis.start();
-    }
+    await closeWhileDown(new SamplesPublisher(config()));
   });
 });
