@@ -6,7 +6,7 @@
  * use. Stopped by the PID services.sh recorded, never by name.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { ROOT } from './paths.js';
@@ -18,6 +18,7 @@ export class OwnEngine {
   readonly dir: string;
   readonly socketPath: string;
   private readonly bridge: number;
+  private startedOnce = false;
 
   /** `name`: b, chaos or soak; each has its own directory, socket and bridge. `flags`: more dockerd flags. */
   constructor(readonly name: keyof typeof OFFSET, private readonly flags: string[] = []) {
@@ -43,6 +44,10 @@ export class OwnEngine {
 
   /** Starts the engine (or finds it answering) and imports the test image into it. */
   start(): this {
+    // A network store left by an earlier run makes dockerd delete that run's default bridge at start-up,
+    // and with it the shared engine's docker0: a first start begins with none. A restart keeps it.
+    if (!this.startedOnce && !this.running()) rmSync(path.join(this.dir, 'docker', 'data', 'network'), { recursive: true, force: true });
+    this.startedOnce = true;
     this.services('start');
     return this;
   }
@@ -56,6 +61,17 @@ export class OwnEngine {
   pid(): number | undefined {
     const f = path.join(this.dir, 'docker.started.pid');
     return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+  }
+
+  private running(): boolean {
+    const pid = this.pid();
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   docker(): Docker {
