@@ -3,7 +3,7 @@
  *
  * A job commits its host's state once its points are safe: written to
  * InfluxDB, or, when a flush fails or does not finish within influx.timeout,
- * pushed to a Redis list of the processor's (`{<base>:s0}:points:spill`). A
+ * pushed to a Redis list of the processor's (`{<base>:s0}:spill:points`). A
  * processor killed during an InfluxDB outage then loses nothing: the points
  * it still held in memory are in Redis, and any processor writes them once
  * InfluxDB answers (one at a time, under a lease), removing them only after
