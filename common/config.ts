@@ -214,10 +214,8 @@ const ProcessorSchema = z.strictObject({
       memory: durationOrZero('28d'),
       /** a silence longer than this is a gap: the metric warms up again */
       gap: duration('6h'),
-      /** least half-width of the band, in robust scales (mean absolute deviations of the residuals) */
+      /** half-width of the band, in robust scales (mean absolute deviations of the residuals) */
       bandWidth: z.number().min(1).max(100).default(10),
-      /** each side of the band also clears this many times the 99.5 % quantile of that side's residuals */
-      tailMargin: z.number().min(1).max(10).default(1.5),
       /** an excursion must exceed the remembered one by this factor to raise an anomaly */
       repeatMargin: z.number().min(1).max(10).default(1.25),
       /** per metric, in its unit: a change smaller than this never raises an anomaly (each side of the band is at least this wide) */

@@ -43,7 +43,7 @@ export class DetectorChoice {
     let o = this.scaled.get(key);
     if (!o) {
       const b = this.base(metric);
-      o = { ...b, bandWidth: b.bandWidth * f, tailMargin: b.tailMargin * f };
+      o = { ...b, bandWidth: b.bandWidth * f };
       this.scaled.set(key, o);
     }
     return o;

@@ -9,18 +9,16 @@ import type { ThresholdOptions } from './options.js';
 export type ThresholdConfig = Config['processor']['thresholds'];
 
 /**
- * The estimator's statistics: not configuration (they describe how the level, scale
- * and tails are estimated, not what should alarm), but knobs all the same, so
+ * The estimator's statistics: not configuration (they describe how the level and
+ * scale are estimated, not what should alarm), but knobs all the same, so
  * `eval:thresholds --cv` searches them along with the configured ones.
  */
 export const STATISTICS = {
-  tailQuantile: 0.995,
-  tailRate: 0.03,
-  levelRate: 0.01,
-  seasonalRate: 0.05,
-  huberClip: 2,
+  levelRate: 0.03,
+  seasonalRate: 0.02,
+  huberClip: 1.5,
   minScale: 1e-9,
-  minRelativeScale: 0.001,
+  minRelativeScale: 0,
   minSpreadScale: 0.3,
 } as const satisfies Partial<ThresholdOptions>;
 
@@ -40,7 +38,6 @@ export function thresholdOptions(th: ThresholdConfig, metric?: string): Threshol
     memoryMs: th.memory,
     gapMs: th.gap,
     bandWidth: th.bandWidth,
-    tailMargin: th.tailMargin,
     repeatMargin: th.repeatMargin,
     seasonality: th.seasonality.period > 0 ? { periodMs: th.seasonality.period, buckets: th.seasonality.buckets } : undefined,
   };

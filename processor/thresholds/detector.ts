@@ -1,9 +1,9 @@
 /**
  * Dynamic threshold for one series. The baseline is a robust level (Huber-clipped
- * EWMA) plus an optional seasonal profile; each side of the band is the wider of
- * `bandWidth` robust scales and `tailMargin` times that side's tracked residual
- * quantile, so a series' usual spikes stay inside. That band is what is drawn and
- * what `outside` reports. An onset (`anomaly`) is raised on a sample outside the
+ * EWMA) plus an optional seasonal profile; the band is `bandWidth` robust scales on
+ * each side (at least `minWidth`). That band is what is drawn and what `outside`
+ * reports; a series' usual spikes may cross it, and the repeat memory below keeps
+ * them from paging. An onset (`anomaly`) is raised on a sample outside the
  * band when, in addition: the detector is warm, the run on that side has lasted
  * `forMs`, no onset was raised within `refractoryMs`, and the excursion is larger
  * than `repeatMargin` times the one remembered on that side (a novelty test: the
@@ -46,9 +46,6 @@ const RATE_INTERVAL_MS = 300_000;
 export class DynamicThreshold {
   private readonly opts: ThresholdOptions;
   private state: ThresholdState;
-  /** multiplicative steps of the tail trackers: up on an exceedance, down otherwise */
-  private readonly tailGrow: number;
-  private readonly tailShrink: number;
 
   /**
    * A detector with `opts` over the defaults. A stored `state` continues where it
@@ -58,9 +55,6 @@ export class DynamicThreshold {
   constructor(opts?: Partial<ThresholdOptions>, state?: unknown) {
     this.opts = resolveOptions(opts);
     this.state = (state !== undefined && state !== null && restoreState(state, this.opts)) || initialState(this.opts);
-    // pinball-loss steps in log space: at rest, exceeded by (1 - tailQuantile) of the samples
-    this.tailGrow = Math.exp(this.opts.tailRate * this.opts.tailQuantile);
-    this.tailShrink = Math.exp(-this.opts.tailRate * (1 - this.opts.tailQuantile));
   }
 
   static fromJSON(state: unknown, opts?: Partial<ThresholdOptions>): DynamicThreshold {
@@ -112,9 +106,7 @@ export class DynamicThreshold {
     const scale = this.effectiveScale(baseline);
     const residual = value - baseline;
     const distance = residual < 0 ? -residual : residual;
-    const halfUp = this.halfWidth(scale, s.tailUp);
-    const halfDown = this.halfWidth(scale, s.tailDown);
-    const halfWidth = residual > 0 ? halfUp : halfDown;
+    const halfWidth = this.halfWidth(scale);
     const outside = distance > halfWidth;
     const warm = this.isWarm(timeMs);
     // the profile's first cycle: the residuals measure the profile still being learned
@@ -132,7 +124,6 @@ export class DynamicThreshold {
         s.runSide = side;
         s.runSum = deseasonalised;
         s.runStartMs = timeMs;
-        s.runTail = side > 0 ? s.tailUp : s.tailDown;
         s.runChecked = 0;
       }
       // Once per run, when it has lasted `forMs`: an excursion no larger than the remembered one
@@ -154,8 +145,8 @@ export class DynamicThreshold {
       }
     } else {
       s.run = 0;
-      // a sample inside the band is remembered too: a spike the tails have nearly learned
-      // is not news when it pokes out of the band next time
+      // a sample inside the band is remembered too: a spike that nearly reached the band
+      // is not news when it pokes out of it next time
       if (o.memoryMs > 0 && s.learned >= MIN_LEARNED && !(s.lastOnsetMs !== null && timeMs - s.lastOnsetMs < o.refractoryMs)) {
         if (residual > 0) {
           if (distance > s.alarmedUp) s.alarmedUp = distance;
@@ -185,15 +176,6 @@ export class DynamicThreshold {
     s.level += rate * clipped;
     s.scale += rate * ((robust && distance > limit ? limit : distance) - s.scale);
     s.spread += learningRate(SPREAD_RATE * w, s.learned) * (distance - s.spread);
-    // every sample feeds the tails, each with a bounded step: spikes that recur widen
-    // the band, a lone anomaly barely does
-    const z = distance / scale;
-    const grow = w === 1 ? this.tailGrow : Math.pow(this.tailGrow, w);
-    const shrink = w === 1 ? this.tailShrink : Math.pow(this.tailShrink, w);
-    if (residual > 0) s.tailUp *= z > s.tailUp ? grow : shrink;
-    else s.tailUp *= shrink;
-    if (residual < 0) s.tailDown *= z > s.tailDown ? grow : shrink;
-    else s.tailDown *= shrink;
     // a deviation that lasts is the new normal; one that starts right after a gap is expected,
     // so it is taken as such once it has lasted the warm-up
     const afterGap = s.runStartMs < s.rewarmUntilMs && o.warmupMs < o.newNormalMs;
@@ -205,14 +187,11 @@ export class DynamicThreshold {
       if (s.runSide > 0) s.alarmedUp = s.alarmedUp > moved ? s.alarmedUp - moved : 0;
       else s.alarmedDown = s.alarmedDown > moved ? s.alarmedDown - moved : 0;
       s.level = newLevel;
-      // the run was one shift, not a string of spikes: what it taught that side's tail goes
-      if (s.runSide > 0) s.tailUp = s.tailUp < s.runTail ? s.tailUp : s.runTail;
-      else s.tailDown = s.tailDown < s.runTail ? s.tailDown : s.runTail;
       s.run = 0;
     }
 
     const score = outside ? (distance - halfWidth) / scale : 0;
-    return { baseline, lower: baseline - halfDown, upper: baseline + halfUp, warm, outside, anomaly, score };
+    return { baseline, lower: baseline - halfWidth, upper: baseline + halfWidth, warm, outside, anomaly, score };
   }
 
   private first(timeMs: number, value: number): ThresholdResult {
@@ -223,11 +202,11 @@ export class DynamicThreshold {
     s.spread = 0;
     s.firstTimeMs = timeMs;
     s.lastTimeMs = timeMs;
-    const scale = this.effectiveScale(value);
+    const half = this.halfWidth(this.effectiveScale(value));
     return {
       baseline: value,
-      lower: value - this.halfWidth(scale, s.tailDown),
-      upper: value + this.halfWidth(scale, s.tailUp),
+      lower: value - half,
+      upper: value + half,
       warm: false,
       outside: false,
       anomaly: false,
@@ -241,12 +220,12 @@ export class DynamicThreshold {
     const season = this.opts.seasonality;
     const bucket = season && s.profile && Number.isFinite(timeMs) ? bucketOf(timeMs, season) : -1;
     const baseline = s.level + (bucket >= 0 ? (s.profile as SeasonalProfile).offsets[bucket] : 0);
-    const scale = this.effectiveScale(baseline);
+    const half = this.halfWidth(this.effectiveScale(baseline));
     const warm = Number.isFinite(timeMs) && this.isWarm(timeMs);
     return {
       baseline,
-      lower: baseline - this.halfWidth(scale, s.tailDown),
-      upper: baseline + this.halfWidth(scale, s.tailUp),
+      lower: baseline - half,
+      upper: baseline + half,
       warm,
       outside: false,
       anomaly: false,
@@ -266,10 +245,9 @@ export class DynamicThreshold {
     return timeMs - s.firstTimeMs >= this.opts.warmupMs && timeMs >= s.rewarmUntilMs;
   }
 
-  /** Half-width of one side of the band, given the scale and that side's tail. */
-  private halfWidth(scale: number, tail: number): number {
-    const t = this.opts.tailMargin * tail;
-    const w = scale * (t > this.opts.bandWidth ? t : this.opts.bandWidth);
+  /** Half-width of the band, given the scale. */
+  private halfWidth(scale: number): number {
+    const w = scale * this.opts.bandWidth;
     return w > this.opts.minWidth ? w : this.opts.minWidth;
   }
 

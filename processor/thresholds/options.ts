@@ -28,14 +28,8 @@ export interface ThresholdOptions {
   gapMs: number;
   /** optional seasonal profile, e.g. { periodMs: 86_400_000, buckets: 24 } */
   seasonality?: SeasonalityOptions | undefined;
-  /** least half-width of the band, in robust scale units (mean absolute deviation of residuals) */
+  /** half-width of the band, in robust scale units (mean absolute deviation of residuals) */
   bandWidth: number;
-  /** each side of the band also clears this quantile of that side's residuals... */
-  tailQuantile: number;
-  /** ...times this margin, so heavy tails that are usual for the series do not alarm */
-  tailMargin: number;
-  /** step, in log units, of the tail quantile trackers, per sample */
-  tailRate: number;
   /** adaptation rate of the level and of the scale, per sample */
   levelRate: number;
   /** adaptation rate of a seasonal slot, per sample falling in it */
@@ -55,8 +49,8 @@ export interface ThresholdOptions {
 }
 
 const durations = ['warmupMs', 'forMs', 'refractoryMs', 'newNormalMs', 'memoryMs', 'gapMs'] as const;
-const rates = ['levelRate', 'seasonalRate', 'tailRate'] as const;
-const positives = ['bandWidth', 'tailMargin', 'huberClip', 'repeatMargin'] as const;
+const rates = ['levelRate', 'seasonalRate'] as const;
+const positives = ['bandWidth', 'huberClip', 'repeatMargin'] as const;
 const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale', 'minWidth'] as const;
 
 /** Throws a RangeError naming the first unusable option; returns the options otherwise. */
@@ -70,7 +64,6 @@ export function checkOptions(o: ThresholdOptions): ThresholdOptions {
   for (const k of rates) if (!(o[k] > 0 && o[k] <= 1)) fail(k, 'in (0, 1]');
   for (const k of positives) if (!(o[k] > 0 && Number.isFinite(o[k]))) fail(k, 'a finite number > 0');
   for (const k of nonNegatives) if (!(o[k] >= 0 && Number.isFinite(o[k]))) fail(k, 'a finite number >= 0');
-  if (!(o.tailQuantile > 0 && o.tailQuantile < 1)) fail('tailQuantile', 'in (0, 1)');
   if (o.seasonality !== undefined) {
     const { periodMs, buckets } = o.seasonality;
     if (!(periodMs > 0 && Number.isFinite(periodMs))) fail('seasonality.periodMs', 'a finite number > 0');

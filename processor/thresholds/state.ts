@@ -8,7 +8,7 @@ import { emptyProfile } from './seasonal.js';
 import type { ThresholdOptions } from './options.js';
 
 /** Bumped whenever the shape or meaning of the state changes; another version is relearned. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 export interface ThresholdState {
   version: number;
@@ -20,9 +20,6 @@ export interface ThresholdState {
   scale: number;
   /** slow, unclipped mean absolute residual: includes the spikes the scale ignores */
   spread: number;
-  /** tracked tail quantiles of residuals above and below the baseline, in scale units */
-  tailUp: number;
-  tailDown: number;
   /** distance from the baseline of the largest excursion remembered above and below, fading */
   alarmedUp: number;
   alarmedDown: number;
@@ -33,8 +30,6 @@ export interface ThresholdState {
   run: number;
   runSide: number;
   runStartMs: number;
-  /** that side's tail when the current run started */
-  runTail: number;
   /** 1 once the current run has been judged (it lasted `forMs`) */
   runChecked: number;
   /** sum of the deseasonalised values of the current run, for re-baselining */
@@ -54,8 +49,6 @@ export function initialState(opts: ThresholdOptions): ThresholdState {
     level: 0,
     scale: 0,
     spread: 0,
-    tailUp: 1,
-    tailDown: 1,
     alarmedUp: 0,
     alarmedDown: 0,
     firstTimeMs: null,
@@ -63,7 +56,6 @@ export function initialState(opts: ThresholdOptions): ThresholdState {
     run: 0,
     runSide: 0,
     runStartMs: 0,
-    runTail: 1,
     runChecked: 0,
     runSum: 0,
     lastOnsetMs: null,
@@ -81,14 +73,11 @@ const NUMBER_FIELDS = [
   'level',
   'scale',
   'spread',
-  'tailUp',
-  'tailDown',
   'alarmedUp',
   'alarmedDown',
   'run',
   'runSide',
   'runStartMs',
-  'runTail',
   'runChecked',
   'runSum',
   'rewarmUntilMs',
@@ -107,7 +96,6 @@ export function restoreState(raw: unknown, opts: ThresholdOptions): ThresholdSta
   for (const k of NUMBER_FIELDS) if (!finite(r[k])) return null;
   for (const k of NULLABLE_FIELDS) if (r[k] !== null && !finite(r[k])) return null;
   const st = raw as ThresholdState;
-  if (!(st.tailUp > 0 && st.tailDown > 0)) return null;
   let profile: SeasonalProfile | null = null;
   if (opts.seasonality) {
     const { periodMs, buckets } = opts.seasonality;
@@ -123,8 +111,6 @@ export function restoreState(raw: unknown, opts: ThresholdOptions): ThresholdSta
     level: st.level,
     scale: st.scale,
     spread: st.spread,
-    tailUp: st.tailUp,
-    tailDown: st.tailDown,
     alarmedUp: st.alarmedUp,
     alarmedDown: st.alarmedDown,
     firstTimeMs: st.firstTimeMs,
@@ -132,7 +118,6 @@ export function restoreState(raw: unknown, opts: ThresholdOptions): ThresholdSta
     run: st.run,
     runSide: st.runSide,
     runStartMs: st.runStartMs,
-    runTail: st.runTail,
     runChecked: st.runChecked,
     runSum: st.runSum,
     lastOnsetMs: st.lastOnsetMs,

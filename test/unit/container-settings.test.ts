@@ -74,7 +74,6 @@ describe('container settings from labels', () => {
     const low = d.optionsFor({ anomaly: { pids: 'low' } }, 'pids')!;
     const high = d.optionsFor({ anomaly: { pids: 'high' } }, 'pids')!;
     expect(low.bandWidth).to.be.greaterThan(high.bandWidth);
-    expect(low.tailMargin).to.be.greaterThan(high.tailMargin);
     // the metric's own least change is kept at every sensitivity
     expect(high.minWidth).to.equal(th.minChange.pids);
   });
