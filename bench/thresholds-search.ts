@@ -51,7 +51,6 @@ export const REFINE: Axes = {
   levelRate: [0.003, 0.01, 0.03],
   seasonalRate: [0.02, 0.05, 0.1],
   huberClip: [1.5, 2, 3],
-  minRelativeScale: [0, 0.001, 0.01],
   minSpreadScale: [0, 0.1, 0.3],
   forMs: [0, 10 * MIN, 30 * MIN],
   warmupMs: [30 * MIN, HOUR, 2 * HOUR],

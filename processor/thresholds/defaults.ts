@@ -18,7 +18,6 @@ export const STATISTICS = {
   seasonalRate: 0.02,
   huberClip: 1.5,
   minScale: 1e-9,
-  minRelativeScale: 0,
   minSpreadScale: 0.3,
 } as const satisfies Partial<ThresholdOptions>;
 

@@ -103,7 +103,7 @@ export class DynamicThreshold {
     const bucket = season && profile ? bucketOf(timeMs, season) : -1;
     const offset = bucket >= 0 ? (profile as SeasonalProfile).offsets[bucket] : 0;
     const baseline = s.level + offset;
-    const scale = this.effectiveScale(baseline);
+    const scale = this.effectiveScale();
     const residual = value - baseline;
     const distance = residual < 0 ? -residual : residual;
     const halfWidth = this.halfWidth(scale);
@@ -202,7 +202,7 @@ export class DynamicThreshold {
     s.spread = 0;
     s.firstTimeMs = timeMs;
     s.lastTimeMs = timeMs;
-    const half = this.halfWidth(this.effectiveScale(value));
+    const half = this.halfWidth(this.effectiveScale());
     return {
       baseline: value,
       lower: value - half,
@@ -220,7 +220,7 @@ export class DynamicThreshold {
     const season = this.opts.seasonality;
     const bucket = season && s.profile && Number.isFinite(timeMs) ? bucketOf(timeMs, season) : -1;
     const baseline = s.level + (bucket >= 0 ? (s.profile as SeasonalProfile).offsets[bucket] : 0);
-    const half = this.halfWidth(this.effectiveScale(baseline));
+    const half = this.halfWidth(this.effectiveScale());
     const warm = Number.isFinite(timeMs) && this.isWarm(timeMs);
     return {
       baseline,
@@ -251,12 +251,10 @@ export class DynamicThreshold {
     return w > this.opts.minWidth ? w : this.opts.minWidth;
   }
 
-  private effectiveScale(baseline: number): number {
+  private effectiveScale(): number {
     const o = this.opts;
-    const relative = o.minRelativeScale * (baseline < 0 ? -baseline : baseline);
     const spreadFloor = o.minSpreadScale * this.state.spread;
     let scale = this.state.scale;
-    if (scale < relative) scale = relative;
     if (scale < spreadFloor) scale = spreadFloor;
     return scale < o.minScale ? o.minScale : scale;
   }

@@ -38,8 +38,6 @@ export interface ThresholdOptions {
   huberClip: number;
   /** smallest scale, absolute */
   minScale: number;
-  /** smallest scale, as a fraction of the baseline's magnitude: flat series do not alarm on rounding noise */
-  minRelativeScale: number;
   /** smallest scale, as a fraction of the long-run unclipped mean absolute residual: mostly-zero spiky series */
   minSpreadScale: number;
   /** an excursion must exceed `repeatMargin` times the remembered one on its side to raise an onset */
@@ -51,7 +49,7 @@ export interface ThresholdOptions {
 const durations = ['warmupMs', 'forMs', 'refractoryMs', 'newNormalMs', 'memoryMs', 'gapMs'] as const;
 const rates = ['levelRate', 'seasonalRate'] as const;
 const positives = ['bandWidth', 'huberClip', 'repeatMargin'] as const;
-const nonNegatives = ['minScale', 'minRelativeScale', 'minSpreadScale', 'minWidth'] as const;
+const nonNegatives = ['minScale', 'minSpreadScale', 'minWidth'] as const;
 
 /** Throws a RangeError naming the first unusable option; returns the options otherwise. */
 export function checkOptions(o: ThresholdOptions): ThresholdOptions {
