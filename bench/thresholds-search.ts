@@ -44,8 +44,8 @@ export const GRID: Axes = {
 
 /**
  * Searched by coordinate descent only, from a starting value: each list in ascending
- * order, its middle value the previous release's (for `forMs`, `warmupMs`, `gapMs`,
- * whose lists are not centred on it, START says which).
+ * order, its middle value the previous release's (for `minSpreadScale`, `forMs`,
+ * `warmupMs`, `gapMs`, whose lists are not centred on it, PREVIOUS says which).
  */
 export const REFINE: Axes = {
   levelRate: [0.003, 0.01, 0.03],
@@ -64,12 +64,12 @@ export const REFINE: Axes = {
 export type Start = 'previous' | 'low' | 'high';
 export const STARTS: Start[] = ['previous', 'low', 'high'];
 export const DEFAULT_STARTS: Start[] = ['low', 'high'];
-const PREVIOUS: Record<string, unknown> = { forMs: 0, warmupMs: HOUR, gapMs: 6 * HOUR };
+const PREVIOUS: Record<string, unknown> = { minSpreadScale: 0.3, forMs: 0, warmupMs: HOUR, gapMs: 6 * HOUR };
 
 export const SEARCH_SPACE: Axes = { ...GRID, ...REFINE };
 const MAX_ROUNDS = 5;
 /** Coordinate descent moves a knob only for at least this much F1 (about one window in fifty). */
-export const MIN_GAIN = Number(process.env.MIN_GAIN ?? 0.01);
+export const MIN_GAIN = 0.01;
 
 const METRICS = new Set<string>(Object.values(PROCESSOR_METRICS));
 
