@@ -27,6 +27,7 @@ import {
   loadSeries, scoreOnsets, f1Of, sumCounts, folderOf, formatTimestamp, probationEnd,
   type Series, type Counts,
 } from './thresholds-data.js';
+import { contextNovelty, withNewLevels } from './context-detectors.js';
 import { Scorer, nestedCv, choose, describeChoice, detect, STARTS, DEFAULT_STARTS, type Start } from './thresholds-search.js';
 
 /** What the processor runs with its default configuration: the only option set scored. */
@@ -163,6 +164,9 @@ function report(set: DataSet, verbose: boolean): { ours: Counts; stat: Counts } 
     ['  shipped, without the seasonal profile', (x) => detect(x, { ...SHIPPED, seasonality: undefined })],
     ['  shipped, without the repeat memory', (x) => detect(x, { ...SHIPPED, memoryMs: 0 })],
     ['  shipped, without Huber clipping', (x) => detect(x, { ...SHIPPED, huberClip: 1e12 })],
+    // CAD OSE's idea, streaming (bench/context-detectors.ts): alone, and added to the shipped defaults
+    ['context novelty, 8 levels, order 2, rest 1 h', contextNovelty({ levels: 8, order: 2, warmupMs: SHIPPED.warmupMs, restMs: SHIPPED.refractoryMs })],
+    ['  shipped, plus onsets on never-seen levels', withNewLevels(SHIPPED, 8)],
   ];
   const results = variants.map(([label, det]) => [label, evaluate(set.series, det)] as const);
   const ours = results[0][1];

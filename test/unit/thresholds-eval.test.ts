@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { scoreOnsets, f1Of, formatTimestamp, parseTimestamp, type Series } from '../../bench/thresholds-data.js';
 import { onsetsJson, SHIPPED, DATA_SETS } from '../../bench/eval-thresholds.js';
-import { Scorer, SEARCH_SPACE, MIN_GAIN } from '../../bench/thresholds-search.js';
+import { contextNovelty, withNewLevels } from '../../bench/context-detectors.js';
+import { Scorer, SEARCH_SPACE, MIN_GAIN, detect } from '../../bench/thresholds-search.js';
 import { loadSeries } from '../../bench/thresholds-data.js';
 import path from 'node:path';
 
@@ -49,5 +50,40 @@ describe('thresholds evaluation: the shipped defaults', function () {
     for (const [k, values] of Object.entries(SEARCH_SPACE)) {
       for (const v of values) expect(f1({ ...SHIPPED, [k]: v }), `${k} ${JSON.stringify(v)}`).to.be.at.most(here + MIN_GAIN);
     }
+  });
+});
+
+describe('thresholds evaluation: the context-novelty comparison rows', () => {
+  const opts = { levels: 4, order: 1, warmupMs: 0, restMs: 0 };
+  /** Values a minute apart from a list of levels 0..3 (range 0..3 is reached at once). */
+  const of = (values: number[]): Series => ({
+    name: 'f/c.csv',
+    times: Float64Array.from(values, (_, i) => T0 + i * MIN),
+    values: Float64Array.from(values),
+    windows: [],
+  });
+
+  it('raises an onset on each transition never seen, and none on a repeated one', () => {
+    // 0→3, 3→0 are new once; the saw-tooth repeats them; 0→1 and 1→3 are new at the end
+    const onsets = contextNovelty(opts)(of([0, 3, 0, 3, 0, 3, 0, 1, 3]));
+    expect(onsets).to.deep.equal([1, 2, 7, 8]);
+  });
+
+  it('waits for the warm-up and rests after an onset', () => {
+    const s = of([0, 3, 0, 3, 0, 1, 3]);
+    expect(contextNovelty({ ...opts, warmupMs: 3 * MIN })(s)).to.deep.equal([5, 6]);
+    expect(contextNovelty({ ...opts, restMs: 10 * MIN })(s)).to.deep.equal([1]);
+  });
+
+  it('adds to the shipped onsets a sample outside the band on a level never visited, not one on a level seen', () => {
+    const opts = { ...SHIPPED, warmupMs: 100 * MIN };
+    const values = Array.from({ length: 200 }, (_, i) => 10 + (i % 2));
+    values[50] = 100; // during the warm-up: remembered, no onset
+    values[150] = 60; // outside the band, no record (the memory holds 90), but a level never visited
+    const s = of(values);
+    expect(detect(s, opts)).to.deep.equal([]);
+    expect(withNewLevels(opts, 8)(s)).to.deep.equal([150]);
+    values[150] = 100; // the level of the warm-up's spike: visited
+    expect(withNewLevels(opts, 8)(of(values))).to.deep.equal([]);
   });
 });
