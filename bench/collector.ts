@@ -11,8 +11,9 @@
  *     path's files through kept-open descriptors;
  *  2. everything together: the shipped entry point (collector/main.ts) as a child
  *     process with the configuration defaults (processes, disk, images, events,
- *     queue feed to Redis) plus the Prometheus exposition scraped once a minute,
- *     its CPU over `--window` seconds of real time;
+ *     queue feed to Redis), its CPU over `--window` seconds of real time; then the
+ *     same with the Prometheus exposition on (off by default) and scraped once a
+ *     minute, a second labelled figure;
  *  3. Netdata (Debian's 1.37, 1 s updates) in the same run, with the containers and
  *     after they were removed: its daemon's CPU per container-sample.
  * Prints one summary line (medians; the load average beside it).
@@ -173,10 +174,11 @@ function renderCost(last: CycleSamples): number[] {
 
 /**
  * The shipped collector as a child process: configuration defaults (only where
- * Docker, InfluxDB and Redis are, and the exposition on), `windowS` seconds
- * measured after the first cycles, the exposition scraped once a minute.
+ * Docker, InfluxDB and Redis are), `windowS` seconds measured after the first
+ * cycles; with `exposition`, the Prometheus exposition on (it is off by default)
+ * and scraped once a minute.
  */
-async function everything(run: string, windowS: number): Promise<{ perCycle: number; engine: number; cycles: number }> {
+async function everything(run: string, windowS: number, exposition: boolean): Promise<{ perCycle: number; engine: number; cycles: number }> {
   const env = services();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-bench-collector-'));
   const promPort = await freePort();
@@ -187,7 +189,7 @@ async function everything(run: string, windowS: number): Promise<{ perCycle: num
     docker: { socketPath: env.dockerHost.replace(/^unix:\/\//, '') },
     influx: { url: env.influxUrl, bucket: 'bench_collector_all' },
     redis: { url: env.redisUrl, prefix },
-    collector: { prometheus: { enabled: true, port: promPort } },
+    ...(exposition ? { collector: { prometheus: { enabled: true, port: promPort } } } : {}),
     health: { port: healthPort },
     log: { level: 'warn' },
   }));
@@ -210,7 +212,7 @@ async function everything(run: string, windowS: number): Promise<{ perCycle: num
     const e0 = engineCpuMs();
     const t0 = Date.now();
     for (let s = 0; s < windowS; s += 60) {
-      await fetch(`http://127.0.0.1:${promPort}/metrics`).then((r) => r.text());
+      if (exposition) await fetch(`http://127.0.0.1:${promPort}/metrics`).then((r) => r.text());
       await sleep(Math.min(60, windowS - s) * 1000);
     }
     const cpu = processCpuMs(child.pid, true) - c0;
@@ -302,7 +304,10 @@ async function main() {
     mark();
 
     note(`everything as shipped: the collector's entry point for ${WINDOW_S} s...`);
-    const every = await everything(run, WINDOW_S);
+    const every = await everything(run, WINDOW_S, false);
+    mark();
+    note(`everything with the exposition on: ${WINDOW_S} s more...`);
+    const withExposition = await everything(run, WINDOW_S, true);
     mark();
 
     note(`Netdata: ${ND_WINDOW_S} s with the containers, then ${ND_WINDOW_S} s without...`);
@@ -335,12 +340,14 @@ async function main() {
     console.log(`floor:        reading the fast path's files (kept open) ${fl.toFixed(1)} ms CPU per cycle (${per(fl).toFixed(3)} ms/container)`);
     console.log(`exposition:   rendering one cycle for a scrape ${render.toFixed(1)} ms CPU (${per(render).toFixed(4)} ms/container)`);
     console.log(`everything:   ${every.perCycle.toFixed(1)} ms collector CPU per cycle over ${every.cycles.toFixed(1)} cycles (+${every.engine.toFixed(1)} ms engine)`);
+    console.log(`  + exposition: ${withExposition.perCycle.toFixed(1)} ms collector CPU per cycle over ${withExposition.cycles.toFixed(1)} cycles (+${withExposition.engine.toFixed(1)} ms engine)`);
     console.log(`netdata:      daemon ${withC.daemon.toFixed(1)} vs ${without.daemon.toFixed(1)} ms CPU/s, tree ${withC.tree.toFixed(1)} vs ${without.tree.toFixed(1)}, with ${withC.containers} vs ${without.containers} containers on the host (${withC.charts} vs ${without.charts} charted)`);
     if (apiLine) console.log(apiLine);
     console.log(
       `bench:collector ${all} containers, load ${loadAvg.toFixed(1)}: metrics path ${metricsPer.toFixed(3)} ms CPU/container/cycle ` +
       `(${(fMean / fl).toFixed(1)}x the file-read floor, target 2x ${fMean / fl < 2 ? 'met' : 'MISSED'}); ` +
-      `everything as shipped + exposition scraped 1/min ${everyPer.toFixed(3)} ms/container/cycle (engine +${per(every.engine).toFixed(3)}); ` +
+      `everything as shipped ${everyPer.toFixed(3)} ms/container/cycle (engine +${per(every.engine).toFixed(3)}), ` +
+      `with the exposition on and scraped 1/min ${per(withExposition.perCycle).toFixed(3)}; ` +
       `Netdata 1.37 daemon ${ndDaemon.toFixed(3)} ms/container-sample (tree ${ndTree.toFixed(3)}); ` +
       `everything/Netdata daemon ${(everyPer / ndDaemon).toFixed(2)}x (target 0.5x ${everyPer / ndDaemon < 0.5 ? 'met' : 'MISSED'})`,
     );
