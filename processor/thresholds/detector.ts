@@ -133,25 +133,18 @@ export class DynamicThreshold {
       if (s.runChecked === 0 && timeMs - s.runStartMs >= o.forMs && s.learned >= MIN_LEARNED) {
         s.runChecked = 1;
         const remembered = side > 0 ? s.alarmedUp : s.alarmedDown;
-        const refractory = s.lastOnsetMs !== null && timeMs - s.lastOnsetMs < o.refractoryMs;
+        const refractory = this.inRefractory(timeMs);
         if (warm && !refractory && distance > remembered * o.repeatMargin) {
           anomaly = true;
           s.lastOnsetMs = timeMs;
         }
-        if (o.memoryMs > 0 && !refractory && distance > remembered) {
-          if (side > 0) s.alarmedUp = distance;
-          else s.alarmedDown = distance;
-        }
+        if (!refractory) this.remember(side, distance);
       }
     } else {
       s.run = 0;
       // a sample inside the band is remembered too: a spike that nearly reached the band
       // is not news when it pokes out of it next time
-      if (o.memoryMs > 0 && s.learned >= MIN_LEARNED && !(s.lastOnsetMs !== null && timeMs - s.lastOnsetMs < o.refractoryMs)) {
-        if (residual > 0) {
-          if (distance > s.alarmedUp) s.alarmedUp = distance;
-        } else if (distance > s.alarmedDown) s.alarmedDown = distance;
-      }
+      if (s.learned >= MIN_LEARNED && !this.inRefractory(timeMs)) this.remember(residual > 0 ? 1 : -1, distance);
     }
 
     // learning: clipped residuals, so the outliers being judged barely move the band
@@ -243,6 +236,21 @@ export class DynamicThreshold {
     const s = this.state;
     if (s.learned < MIN_LEARNED || s.firstTimeMs === null) return false;
     return timeMs - s.firstTimeMs >= this.opts.warmupMs && timeMs >= s.rewarmUntilMs;
+  }
+
+  /** Within the refractory period of the last onset: the same incident. */
+  private inRefractory(timeMs: number): boolean {
+    const last = this.state.lastOnsetMs;
+    return last !== null && timeMs - last < this.opts.refractoryMs;
+  }
+
+  /** Keeps `distance` as the excursion remembered on `side` if it is the larger (with the memory on). */
+  private remember(side: number, distance: number): void {
+    if (this.opts.memoryMs <= 0) return;
+    const s = this.state;
+    if (side > 0) {
+      if (distance > s.alarmedUp) s.alarmedUp = distance;
+    } else if (distance > s.alarmedDown) s.alarmedDown = distance;
   }
 
   /** Half-width of the band, given the scale. */
