@@ -19,11 +19,20 @@ export interface ContextOptions {
   restMs: number;
 }
 
-/** Level of `value` among `levels` equal parts of [min, max]. */
-function levelOf(value: number, min: number, max: number, levels: number): number {
-  if (!(max > min)) return 0;
-  const l = Math.floor(((value - min) / (max - min)) * levels);
-  return l < 0 ? 0 : l >= levels ? levels - 1 : l;
+/** The range of the values seen so far, divided into `levels` equal parts. */
+class SeenRange {
+  private min = Infinity;
+  private max = -Infinity;
+  constructor(private readonly levels: number) {}
+
+  /** Widens the range to `value` and returns the level it falls on. */
+  level(value: number): number {
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (!(this.max > this.min)) return 0;
+    const l = Math.floor(((value - this.min) / (this.max - this.min)) * this.levels);
+    return l < 0 ? 0 : l >= this.levels ? this.levels - 1 : l;
+  }
 }
 
 /** Onsets where the context (the last `order` levels and this one) was never seen. */
@@ -31,8 +40,7 @@ export function contextNovelty(o: ContextOptions): (series: Series) => number[] 
   return (series) => {
     const seen = new Uint8Array(o.levels ** (o.order + 1));
     const onsets: number[] = [];
-    let min = Infinity;
-    let max = -Infinity;
+    const range = new SeenRange(o.levels);
     let context = 0;
     let filled = 0;
     let lastOnset = -Infinity;
@@ -41,9 +49,7 @@ export function contextNovelty(o: ContextOptions): (series: Series) => number[] 
       const v = series.values[i];
       const t = series.times[i];
       if (!Number.isFinite(v)) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      const level = levelOf(v, min, max, o.levels);
+      const level = range.level(v);
       const key = context * o.levels + level;
       if (filled >= o.order) {
         if (seen[key] === 0 && t - first >= o.warmupMs && t - lastOnset >= o.restMs) {
@@ -70,17 +76,14 @@ export function withNewLevels(opts: ThresholdOptions, levels: number): (series: 
     const d = new DynamicThreshold(opts);
     const visited = new Uint8Array(levels);
     const onsets: number[] = [];
-    let min = Infinity;
-    let max = -Infinity;
+    const range = new SeenRange(levels);
     let lastOnset = -Infinity;
     for (let i = 0; i < series.values.length; i++) {
       const v = series.values[i];
       const t = series.times[i];
       const r = d.update(t, v);
       if (!Number.isFinite(v)) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      const level = levelOf(v, min, max, levels);
+      const level = range.level(v);
       const fresh = visited[level] === 0;
       visited[level] = 1;
       if (r.anomaly || (r.outside && r.warm && fresh && t - lastOnset >= opts.refractoryMs)) {
