@@ -26,7 +26,8 @@ export function labelThresholdRules(s: ContainerSettings | undefined): StaticRul
 const BAND_FACTOR: Record<Exclude<Sensitivity, 'off'>, number> = { low: 1.5, medium: 1, high: 2 / 3 };
 
 export class DetectorChoice {
-  private readonly scaled = new Map<string, ThresholdOptions>();
+  /** per sensitivity, per metric: the scaled options, made once */
+  private readonly scaled = { low: new Map<string, ThresholdOptions>(), high: new Map<string, ThresholdOptions>() };
 
   /** `base`: the configured options of a metric; `metrics`: those the configuration feeds to the detector. */
   constructor(private readonly base: (metric: string) => ThresholdOptions, private readonly metrics: ReadonlySet<string>) {}
@@ -36,15 +37,14 @@ export class DetectorChoice {
     const level = s?.anomaly?.[metric];
     if (level === undefined) return this.metrics.has(metric) ? this.base(metric) : undefined;
     if (level === 'off') return undefined;
-    const f = BAND_FACTOR[level];
-    if (f === 1) return this.base(metric);
+    if (level === 'medium') return this.base(metric);
     // one option set per metric and level, made once: the engine asks on every sample
-    const key = `${level}|${metric}`;
-    let o = this.scaled.get(key);
+    const byMetric = this.scaled[level];
+    let o = byMetric.get(metric);
     if (!o) {
       const b = this.base(metric);
-      o = { ...b, bandWidth: b.bandWidth * f };
-      this.scaled.set(key, o);
+      o = { ...b, bandWidth: b.bandWidth * BAND_FACTOR[level] };
+      byMetric.set(metric, o);
     }
     return o;
   }
