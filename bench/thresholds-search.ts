@@ -96,8 +96,11 @@ export function detect(series: Series, opts: Partial<ThresholdOptions>): number[
   return onsets;
 }
 
-const keyOf = (o: ThresholdOptions): string =>
-  JSON.stringify(Object.keys(SEARCH_SPACE).map((k) => (o as unknown as Record<string, unknown>)[k] ?? null));
+/** Every option, not only the searched ones: two sets that differ anywhere never share counts. */
+const keyOf = (o: ThresholdOptions): string => {
+  const r = o as unknown as Record<string, unknown>;
+  return JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k] ?? null]));
+};
 
 /** Scores option sets on every series once, and remembers the counts. */
 export class Scorer {
@@ -116,14 +119,7 @@ export class Scorer {
   }
 
   total(o: ThresholdOptions, pick: (name: string) => boolean): Counts {
-    const out = { tp: 0, fp: 0, fn: 0 };
-    for (const [n, c] of this.counts(o)) {
-      if (!pick(n)) continue;
-      out.tp += c.tp;
-      out.fp += c.fp;
-      out.fn += c.fn;
-    }
-    return out;
+    return sumCounts([...this.counts(o)].filter(([n]) => pick(n)).map(([, c]) => c));
   }
 
   get evaluated(): number {
